@@ -1,0 +1,19 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "zcp",
+    products: [
+        .executable(name: "zcp", targets: ["zcp"]),
+        .library(name: "ZcpCore", targets: ["ZcpCore"]),
+    ],
+    targets: [
+        // _GNU_SOURCE shim for the calls Glibc's Swift module lacks.
+        .target(name: "CZcp"),
+        // The engine: command line, strategies, extents, metadata, tree walking, reporting.
+        .target(name: "ZcpCore", dependencies: ["CZcp"]),
+        // A thin entry point.
+        .executableTarget(name: "zcp", dependencies: ["ZcpCore"]),
+        .testTarget(name: "ZcpCoreTests", dependencies: ["ZcpCore", "CZcp"]),
+    ]
+)

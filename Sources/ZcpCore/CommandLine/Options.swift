@@ -1,0 +1,105 @@
+/// Everything the command line decided, immutable once parsed.
+public struct Options: Sendable {
+    public enum Dereference: Sendable, Equatable { case never, commandLineOnly, always }
+    public enum ReflinkMode: String, Sendable { case auto, always, never }
+    public enum SparseMode: String, Sendable { case auto, always, never }
+    public enum UpdateMode: String, Sendable { case all, none, noneFail = "none-fail", older }
+    public enum Interactive: Sendable, Equatable { case always, noClobber, unset }
+    public enum BackupControl: String, Sendable { case none, numbered, existing, simple }
+    public enum Attribute: String, CaseIterable, Sendable {
+        case mode, ownership, timestamps, links, context, xattr
+    }
+
+    public struct Preserve: Sendable, Equatable {
+        public var mode = false, ownership = false, timestamps = false
+        public var links = false, context = false, xattr = false
+        /// Failures to preserve these are errors (explicit --preserve or -a), not silent.
+        public var xattrRequired = false
+        public init() {}
+
+        subscript(_ a: Attribute) -> Bool {
+            get {
+                switch a {
+                case .mode: return mode
+                case .ownership: return ownership
+                case .timestamps: return timestamps
+                case .links: return links
+                case .context: return context
+                case .xattr: return xattr
+                }
+            }
+            set {
+                switch a {
+                case .mode: mode = newValue
+                case .ownership: ownership = newValue
+                case .timestamps: timestamps = newValue
+                case .links: links = newValue
+                case .context: context = newValue
+                case .xattr: xattr = newValue
+                }
+            }
+        }
+    }
+
+    // Operands
+    public var sources: [Path] = []
+    public var destination: Path?
+    public var targetDirectory: Path?
+    public var noTargetDirectory = false
+
+    // What to copy and how to treat the tree
+    public var recursive = false
+    public var dereference: Dereference? = nil
+    public var copyContents = false
+    public var oneFileSystem = false
+    public var parents = false
+    public var stripTrailingSlashes = false
+    public var keepDirectorySymlink = false
+    public var attributesOnly = false
+    public var hardLink = false
+    public var symbolicLink = false
+
+    // Existing destinations
+    public var force = false
+    public var interactive = Interactive.unset
+    public var removeDestination = false
+    public var update = UpdateMode.all
+    public var backup: BackupControl? = nil
+    public var backupSuffix = "~"
+
+    // Data
+    public var reflink = ReflinkMode.auto
+    public var sparse = SparseMode.auto
+    /// The strategies to try in order; `strategyForced` when the user named them.
+    public var strategies: [StrategyID] = StrategyID.allCases
+    public var strategyForced = false
+
+    // Metadata
+    public var preserve = Preserve()
+
+    // Reporting
+    public var verbose = false
+    public var debug = false
+    public var stats = false
+    public var reportPath: Path? = nil
+
+    public init() {}
+
+    /// `-R` without -L/-H copies symlinks as symlinks; without -R, symlinks are followed.
+    public var effectiveDereference: Dereference {
+        dereference ?? (recursive ? .never : .always)
+    }
+
+    /// The chain the engine walks for each file, after --reflink and --sparse had their say.
+    public var strategyChain: [StrategyID] {
+        switch reflink {
+        case .always:
+            return [.reflink]
+        case .never:
+            return strategies.filter { $0 != .reflink }
+        case .auto:
+            if sparse == .never { return strategies.filter { $0 != .reflink } }
+            return strategies
+        }
+    }
+}

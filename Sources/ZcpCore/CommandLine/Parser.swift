@@ -1,0 +1,213 @@
+import CZcp
+import Glibc
+
+/// What parsing decided: run with these options, or exit now (help, version, usage error).
+public enum ParseOutcome {
+    case run(Options)
+    case exit(Int32)
+}
+
+/// GNU cp's command-line syntax on Glibc's getopt_long: permutation, `--`, bundled short
+/// options, unique-prefix abbreviations and optional arguments given with `=`.
+public struct CommandLineParser {
+    public let program: String
+    let out: (String) -> Void
+    let err: (String) -> Void
+
+    public init(program: String, out: @escaping (String) -> Void, err: @escaping (String) -> Void) {
+        self.program = program
+        self.out = out
+        self.err = err
+    }
+
+    enum Long: Int32 {
+        case copyContents = 256, debug, stats, report, strategy, noPreserve, preserve, reflink
+        case sparse, stripTrailingSlashes, help, version
+    }
+
+    static let shortOptions = "adfHLpPrRt:Tv"
+
+    static let longOptions: [(name: String, arg: Int32, val: Int32)] = [
+        ("archive", no_argument, Int32(UInt8(ascii: "a"))),
+        ("copy-contents", no_argument, Long.copyContents.rawValue),
+        ("debug", no_argument, Long.debug.rawValue),
+        ("dereference", no_argument, Int32(UInt8(ascii: "L"))),
+        ("force", no_argument, Int32(UInt8(ascii: "f"))),
+        ("no-dereference", no_argument, Int32(UInt8(ascii: "P"))),
+        ("no-preserve", required_argument, Long.noPreserve.rawValue),
+        ("no-target-directory", no_argument, Int32(UInt8(ascii: "T"))),
+        ("preserve", optional_argument, Long.preserve.rawValue),
+        ("recursive", no_argument, Int32(UInt8(ascii: "R"))),
+        ("reflink", optional_argument, Long.reflink.rawValue),
+        ("report", required_argument, Long.report.rawValue),
+        ("sparse", required_argument, Long.sparse.rawValue),
+        ("stats", no_argument, Long.stats.rawValue),
+        ("strategy", required_argument, Long.strategy.rawValue),
+        ("strip-trailing-slashes", no_argument, Long.stripTrailingSlashes.rawValue),
+        ("target-directory", required_argument, Int32(UInt8(ascii: "t"))),
+        ("verbose", no_argument, Int32(UInt8(ascii: "v"))),
+        ("help", no_argument, Long.help.rawValue),
+        ("version", no_argument, Long.version.rawValue),
+    ]
+
+    /// Parses `argv` (argv[0] included). getopt_long may permute the array, as in C.
+    public func parse(argc: Int32, argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> ParseOutcome {
+        var options = Options()
+        var chosenStrategies: [StrategyID]? = nil
+        let cNames: [UnsafeMutablePointer<CChar>] = Self.longOptions.map { strdup($0.name)! }
+        defer { cNames.forEach { free($0) } }
+        var table = Self.longOptions.enumerated().map { i, o in
+            option(name: cNames[i], has_arg: o.arg, flag: nil, val: o.val)
+        }
+        table.append(option(name: nil, has_arg: 0, flag: nil, val: 0))
+        zcp_getopt_reset()
+
+        while true {
+            let c = table.withUnsafeBufferPointer { getopt_long(argc, argv, Self.shortOptions, $0.baseAddress, nil) }
+            if c == -1 { break }
+            let arg = zcp_optarg().map { String(cString: $0) }
+            switch c {
+            case Int32(UInt8(ascii: "a")):
+                options.recursive = true
+                options.dereference = .never
+                options.preserve.mode = true; options.preserve.ownership = true
+                options.preserve.timestamps = true; options.preserve.links = true
+            case Int32(UInt8(ascii: "d")):
+                options.dereference = .never
+                options.preserve.links = true
+            case Int32(UInt8(ascii: "f")): options.force = true
+            case Int32(UInt8(ascii: "H")): options.dereference = .commandLineOnly
+            case Int32(UInt8(ascii: "L")): options.dereference = .always
+            case Int32(UInt8(ascii: "P")): options.dereference = .never
+            case Int32(UInt8(ascii: "p")):
+                options.preserve.mode = true; options.preserve.ownership = true; options.preserve.timestamps = true
+            case Int32(UInt8(ascii: "r")), Int32(UInt8(ascii: "R")): options.recursive = true
+            case Int32(UInt8(ascii: "t")):
+                if options.targetDirectory != nil {
+                    return usage("multiple target directories specified")
+                }
+                options.targetDirectory = Path(cString: zcp_optarg())
+            case Int32(UInt8(ascii: "T")): options.noTargetDirectory = true
+            case Int32(UInt8(ascii: "v")): options.verbose = true
+            case Long.copyContents.rawValue: options.copyContents = true
+            case Long.debug.rawValue: options.debug = true; options.verbose = true
+            case Long.stats.rawValue: options.stats = true
+            case Long.report.rawValue: options.reportPath = Path(cString: zcp_optarg())
+            case Long.strategy.rawValue:
+                guard let list = Self.parseStrategies(arg ?? "") else {
+                    return invalid(arg ?? "", for: "--strategy",
+                                   valid: ["auto"] + StrategyID.allCases.map(\.name) + ["a comma-separated list of them"])
+                }
+                chosenStrategies = arg == "auto" ? nil : list
+            case Long.preserve.rawValue:
+                guard let attrs = Self.parseAttributes(arg ?? "mode,ownership,timestamps") else {
+                    return invalid(arg ?? "", for: "--preserve", valid: Self.attributeNames)
+                }
+                for a in attrs { options.preserve[a] = true }
+            case Long.noPreserve.rawValue:
+                guard let attrs = Self.parseAttributes(arg ?? "") else {
+                    return invalid(arg ?? "", for: "--no-preserve", valid: Self.attributeNames)
+                }
+                for a in attrs { options.preserve[a] = false }
+            case Long.reflink.rawValue:
+                guard let mode = Options.ReflinkMode(rawValue: arg ?? "always") else {
+                    return invalid(arg ?? "", for: "--reflink", valid: ["auto", "always", "never"])
+                }
+                options.reflink = mode
+            case Long.sparse.rawValue:
+                guard let mode = Options.SparseMode(rawValue: arg ?? "") else {
+                    return invalid(arg ?? "", for: "--sparse", valid: ["never", "auto", "always"])
+                }
+                options.sparse = mode
+            case Long.stripTrailingSlashes.rawValue: options.stripTrailingSlashes = true
+            case Long.help.rawValue:
+                out(Usage.help(program: program))
+                return .exit(0)
+            case Long.version.rawValue:
+                out(Usage.version)
+                return .exit(0)
+            default:
+                // getopt_long already said what was wrong, in GNU's words.
+                err("Try '\(program) --help' for more information.\n")
+                return .exit(1)
+            }
+        }
+        if let chosen = chosenStrategies {
+            options.strategies = chosen
+            options.strategyForced = true
+        }
+        if options.reflink == .always && options.sparse != .auto {
+            err("\(program): --reflink can be used only with --sparse=auto\n")
+            err("Try '\(program) --help' for more information.\n")
+            return .exit(1)
+        }
+
+        var operands: [Path] = []
+        var i = Int(zcp_optind())
+        while i < Int(argc) {
+            operands.append(Path(cString: argv[i]!))
+            i += 1
+        }
+        if options.stripTrailingSlashes {
+            operands = operands.map(\.strippingTrailingSlashes)
+        }
+        return resolveOperands(operands, options)
+    }
+
+    /// Splits operands into sources and destination, as GNU cp does before looking at files.
+    func resolveOperands(_ operands: [Path], _ options: Options) -> ParseOutcome {
+        var options = options
+        if options.targetDirectory != nil && options.noTargetDirectory {
+            return usage("cannot combine --target-directory (-t) and --no-target-directory (-T)")
+        }
+        if operands.isEmpty { return usage("missing file operand") }
+        if options.targetDirectory != nil {
+            options.sources = operands
+            return .run(options)
+        }
+        if operands.count == 1 {
+            return usage("missing destination file operand after \(quoted(operands[0]))")
+        }
+        if options.noTargetDirectory && operands.count > 2 {
+            return usage("extra operand \(quoted(operands[2]))")
+        }
+        options.sources = Array(operands.dropLast())
+        options.destination = operands.last
+        return .run(options)
+    }
+
+    func usage(_ text: String) -> ParseOutcome {
+        err("\(program): \(text)\nTry '\(program) --help' for more information.\n")
+        return .exit(1)
+    }
+
+    func invalid(_ value: String, for option: String, valid: [String]) -> ParseOutcome {
+        var text = "\(program): invalid argument \(quoted(Path(value))) for '\(option)'\nValid arguments are:\n"
+        for v in valid { text += "  - '\(v)'\n" }
+        err(text + "Try '\(program) --help' for more information.\n")
+        return .exit(1)
+    }
+
+    static let attributeNames = Options.Attribute.allCases.map(\.rawValue) + ["all"]
+
+    static func parseAttributes(_ text: String) -> [Options.Attribute]? {
+        var result: [Options.Attribute] = []
+        for word in text.split(separator: ",", omittingEmptySubsequences: false) {
+            if word == "all" { result += Options.Attribute.allCases; continue }
+            guard let a = Options.Attribute(rawValue: String(word)) else { return nil }
+            result.append(a)
+        }
+        return result
+    }
+
+    /// `auto`, one strategy, or a comma-separated chain in the order given.
+    static func parseStrategies(_ text: String) -> [StrategyID]? {
+        if text == "auto" { return StrategyID.allCases }
+        var chain: [StrategyID] = []
+        for word in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let s = StrategyID(name: String(word)), !chain.contains(s) else { return nil }
+            chain.append(s)
+        }
+        return chain.isEmpty ? nil : chain
+    }
+}

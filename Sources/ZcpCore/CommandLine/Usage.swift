@@ -1,0 +1,65 @@
+/// `--help` and `--version` text.
+enum Usage {
+    static let version = """
+        zcp 0.1.0
+        A cp for Linux that picks the cheapest kernel copy path for every file and reports it.
+
+        """
+
+    static func help(program: String) -> String {
+        """
+        Usage: \(program) [OPTION]... [-T] SOURCE DEST
+          or:  \(program) [OPTION]... SOURCE... DIRECTORY
+          or:  \(program) [OPTION]... -t DIRECTORY SOURCE...
+        Copy SOURCE to DEST, or each SOURCE into DIRECTORY, choosing for every file the
+        cheapest kernel path that works: reflink, copy_file_range, sendfile, splice or
+        read/write, falling back at the exact byte where one stops working.
+
+        Mandatory arguments to long options are mandatory for short options too.
+          -a, --archive                same as -dR --preserve=all
+              --copy-contents          read special files (FIFOs, devices) as data when
+                                         copying recursively
+          -d                           same as --no-dereference --preserve=links
+              --debug                  after each -v line, say how the file was copied:
+                                         offload, reflink, sparse detection, the strategy
+                                         that moved the bytes and every fallback
+          -f, --force                  if an existing destination cannot be opened,
+                                         remove it and try again
+          -H                           follow symbolic links named on the command line
+          -L, --dereference            always follow symbolic links in SOURCE
+          -P, --no-dereference         never follow symbolic links in SOURCE
+          -p                           same as --preserve=mode,ownership,timestamps
+              --preserve[=ATTR_LIST]   keep these attributes (default:
+                                         mode,ownership,timestamps); also: links,
+                                         context, xattr, all
+              --no-preserve=ATTR_LIST  do not keep these attributes
+          -R, -r, --recursive          copy directories and everything below them
+              --reflink[=WHEN]         clone data blocks: auto (default: clone where
+                                         the filesystem can), always (fail otherwise),
+                                         never
+              --report=FILE            write one JSON object per copied object to FILE
+                                         ('-' for standard output) as each one finishes
+              --sparse=WHEN            holes in SOURCE: auto and always keep them,
+                                         never writes them out as zeros
+              --stats                  at the end, print files, bytes, time, rate and
+                                         how many files each strategy copied
+              --strategy=WHICH         auto (default), or one of reflink,
+                                         copy_file_range (cfr), sendfile, splice,
+                                         read_write (rw), or a comma-separated chain of
+                                         them tried in that order; a single forced
+                                         strategy never falls back
+              --strip-trailing-slashes  remove trailing slashes from each SOURCE
+          -t, --target-directory=DIRECTORY  copy every SOURCE into DIRECTORY
+          -T, --no-target-directory    treat DEST as a normal file
+          -v, --verbose                say what is being copied
+              --help        display this help and exit
+              --version     output version information and exit
+
+        Symbolic links in SOURCE are followed unless copying recursively, where they are
+        copied as links (-H, -L and -P change this; the last one given wins).
+
+        Exit status: 0 when every SOURCE was copied, 1 when any failed.
+
+        """
+    }
+}

@@ -1,0 +1,144 @@
+import CZcp
+import Glibc
+
+/// Copies command-line operands: resolves each source's kind and hands it to the regular-file
+/// engine, the tree walker, or the link and special-file makers. One failing operand never
+/// stops the others; `failed` says whether any did.
+public final class Copier {
+    public let options: Options
+    let sys: Syscalls
+    let reporter: Reporter
+    let worker: Worker
+    let selector: StrategySelector
+    let umask: UInt32
+    public private(set) var failed = false
+
+    struct FileID: Hashable {
+        var dev: UInt64, ino: UInt64
+        init(_ st: FileStat) { dev = st.dev; ino = st.ino }
+    }
+    /// Directories this run created: meeting one again as a source means "into itself".
+    var newDirectories: Set<FileID> = []
+    /// Sources with several links, to the first destination made for them (--preserve=links).
+    var linkedDestinations: [FileID: Path] = [:]
+
+    public init(options: Options, sys: Syscalls = .live, reporter: Reporter) {
+        self.options = options
+        self.sys = sys
+        self.reporter = reporter
+        worker = Worker(sys: sys)
+        selector = StrategySelector(options: options)
+        let mask = Glibc.umask(0)
+        Glibc.umask(mask)
+        umask = UInt32(mask)
+    }
+
+    /// Copies one command-line source to `dest` (already joined with a target directory).
+    @discardableResult
+    public func copy(source: Path, to dest: Path) -> Bool {
+        let ok = copyObject(source, to: dest, top: (source, dest))
+        if !ok { failed = true }
+        return ok
+    }
+
+    func fail(_ e: CopyError) -> Bool {
+        reporter.error(e)
+        return false
+    }
+
+    /// Copies whatever `src` is to `dst`. `top` is the command-line pair it descends from.
+    func copyObject(_ src: Path, to dst: Path, top: (src: Path, dst: Path)) -> Bool {
+        let isCommandLine = src == top.src
+        let deref = options.effectiveDereference
+        let follow = deref == .always || (deref == .commandLineOnly && isCommandLine)
+        let st: FileStat
+        switch sys.stat(src, follow) {
+        case .failure(let e): return fail(CopyError(.stat, src, errno: e, syscall: follow ? .stat : .lstat))
+        case .success(let s): st = s
+        }
+        if st.isDirectory {
+            guard options.recursive else { return fail(CopyError(.omitDirectory, src)) }
+            return copyDirectory(src, st, to: dst, top: top)
+        }
+
+        var existing: FileStat?
+        switch sys.stat(dst, false) {
+        case .success(let d): existing = d
+        case .failure(.ENOENT): existing = nil
+        case .failure(let e): return fail(CopyError(.stat, dst, errno: e, syscall: .lstat))
+        }
+        let copiesLinkItself = st.kind == .symlink
+        if let d = existing, d.kind == .symlink, !copiesLinkItself {
+            // Write through a symlink at the destination, as GNU does.
+            if case .success(let target) = sys.stat(dst, true) { existing = target }
+        }
+        if let d = existing {
+            if d.isSameFile(as: st) { return fail(CopyError(.sameFile, src, dst)) }
+            if d.isDirectory { return fail(CopyError(.overwriteDirectoryWithNonDirectory, dst)) }
+        }
+
+        var record = FileRecord(source: src, dest: dst, kind: st.kind)
+        record.size = st.kind == .file ? st.size : 0
+        let started = zcp_monotonic_ns()
+        let id = FileID(st)
+        if options.preserve.links && st.nlink > 1, let first = linkedDestinations[id] {
+            record.error = makeHardLink(to: first, at: dst, replacing: existing)
+        } else {
+            switch st.kind {
+            case .file:
+                record.error = copyRegularFile(src, st, to: dst, existing: existing, record: &record)
+            case .symlink:
+                record.error = copySymlink(src, st, to: dst, existing: existing)
+            case .fifo, .char, .block, .socket:
+                if options.recursive && !options.copyContents {
+                    record.error = makeSpecialFile(src, st, at: dst, existing: existing)
+                } else {
+                    record.error = copyRegularFile(src, st, to: dst, existing: existing, record: &record)
+                }
+            case .dir, .unknown:
+                record.error = CopyError(.stat, src, errno: .EINVAL)
+            }
+            if record.error == nil && options.preserve.links && st.nlink > 1 { linkedDestinations[id] = dst }
+        }
+        record.elapsedNs = zcp_monotonic_ns() - started
+        if record.error != nil { record.status = .error }
+        reporter.finished(record)
+        return record.error == nil
+    }
+
+    private func makeHardLink(to first: Path, at dst: Path, replacing existing: FileStat?) -> CopyError? {
+        if existing != nil, case .failure(let e) = sys.unlink(dst) {
+            return CopyError(.removeExisting, dst, errno: e, syscall: .unlink)
+        }
+        if case .failure(let e) = sys.link(first, dst) {
+            return CopyError(.create(.file), dst, errno: e, syscall: .link)
+        }
+        return nil
+    }
+
+    private func copySymlink(_ src: Path, _ st: FileStat, to dst: Path, existing: FileStat?) -> CopyError? {
+        let target: Path
+        switch sys.readlink(src) {
+        case .failure(let e): return CopyError(.readlink, src, errno: e, syscall: .readlink)
+        case .success(let t): target = t
+        }
+        if existing != nil, case .failure(let e) = sys.unlink(dst) {
+            return CopyError(.removeExisting, dst, errno: e, syscall: .unlink)
+        }
+        if case .failure(let e) = sys.symlink(target, dst) {
+            return CopyError(.symlink, dst, errno: e, syscall: .symlink)
+        }
+        return Metadata(copier: self).applyToSymlink(st, at: dst)
+    }
+
+    private func makeSpecialFile(_ src: Path, _ st: FileStat, at dst: Path, existing: FileStat?) -> CopyError? {
+        if existing != nil, case .failure(let e) = sys.unlink(dst) {
+            return CopyError(.removeExisting, dst, errno: e, syscall: .unlink)
+        }
+        let perm = st.permissions & (options.preserve.mode ? 0o7777 : 0o777)
+        if case .failure(let e) = sys.mknod(dst, (st.mode & 0o170000) | perm, st.rdev) {
+            return CopyError(st.kind == .fifo ? .create(.fifo) : .mknod, dst, errno: e, syscall: .mknod)
+        }
+        return Metadata(copier: self).applyToPath(st, at: dst, isNew: true)
+    }
+}

@@ -1,0 +1,36 @@
+/// Why an object was not (fully) copied. Carries the operation, the errno and the paths;
+/// the text is made only where it is printed (`Messages`).
+public struct CopyError: Error, Sendable {
+    public enum What: Sendable, Equatable {
+        case stat, openForReading, fstat, create(FileKind), openForWriting
+        case read, write, copy, close, extend
+        /// A strategy the user forced was refused by the kernel.
+        case strategyRefused(StrategyID)
+        /// A forced strategy returned no data for a file that has some (procfs, sysfs).
+        case strategyNoData(StrategyID)
+        case cloneFailed
+        case mkdir, symlink, readlink, readDirectory, mknod
+        case sameFile, omitDirectory, overwriteDirectoryWithNonDirectory
+        case overwriteNonDirectoryWithDirectory, intoItself
+        case preserveTimes, preservePermissions, preserveOwnership
+        case removeExisting
+    }
+
+    public var what: What
+    public var errno: Errno?
+    public var syscall: Syscall?
+    public var path: Path
+    public var path2: Path?
+    /// The byte the copy had reached, for data errors.
+    public var offset: Int64?
+
+    public init(_ what: What, _ path: Path, _ path2: Path? = nil, errno: Errno? = nil,
+                syscall: Syscall? = nil, offset: Int64? = nil) {
+        self.what = what
+        self.path = path
+        self.path2 = path2
+        self.errno = errno
+        self.syscall = syscall
+        self.offset = offset
+    }
+}

@@ -1,0 +1,59 @@
+import Glibc
+
+extension Copier {
+    /// Opens both ends, moves the data with the strategy selector, applies metadata to the
+    /// open descriptor, and closes. A destination this call created is removed again when the
+    /// copy fails, so a failed copy never leaves a short file behind.
+    func copyRegularFile(_ src: Path, _ lst: FileStat, to dst: Path, existing: FileStat?,
+                         record: inout FileRecord) -> CopyError? {
+        let srcFd: Int32
+        switch retryingEINTR({ sys.open(src, O_RDONLY, 0) }) {
+        case .failure(let e): return CopyError(.openForReading, src, errno: e, syscall: .open)
+        case .success(let fd): srcFd = fd
+        }
+        defer { _ = sys.close(srcFd) }
+        let st: FileStat
+        switch sys.fstat(srcFd) {
+        case .failure(let e): return CopyError(.fstat, src, errno: e, syscall: .fstat)
+        case .success(let s): st = s
+        }
+        record.size = st.kind == .file ? st.size : 0
+
+        var created = false
+        var dstFd: Int32 = -1
+        if existing != nil {
+            switch retryingEINTR({ sys.open(dst, O_WRONLY | O_TRUNC, 0) }) {
+            case .success(let fd): dstFd = fd
+            case .failure(let e):
+                guard options.force else { return CopyError(.openForWriting, dst, errno: e, syscall: .open) }
+                if case .failure(let e) = sys.unlink(dst), e != .ENOENT {
+                    return CopyError(.removeExisting, dst, errno: e, syscall: .unlink)
+                }
+            }
+        }
+        if dstFd < 0 {
+            // Never readable by more people than the source while the data moves.
+            var mode = st.permissions & 0o777
+            if options.preserve.ownership { mode &= 0o700 }
+            switch retryingEINTR({ sys.open(dst, O_WRONLY | O_CREAT | O_EXCL, mode) }) {
+            case .failure(let e): return CopyError(.create(.file), dst, errno: e, syscall: .open)
+            case .success(let fd): dstFd = fd
+            }
+            created = true
+        }
+
+        let io = CopyIO(sys: sys, src: srcFd, dst: dstFd, worker: worker)
+        var failure = options.attributesOnly ? nil : selector.copyData(io, stat: st, record: &record)
+        if failure == nil {
+            failure = Metadata(copier: self).applyToDescriptor(st, fd: dstFd, path: dst, isNew: created)
+        }
+        if case .failure(let e) = sys.close(dstFd), failure == nil {
+            failure = CopyError(.close, dst, errno: e, syscall: .close)
+        }
+        if let failure, created, failure.what != .preserveTimes, failure.what != .preservePermissions,
+           failure.what != .preserveOwnership {
+            _ = sys.unlink(dst)
+        }
+        return failure
+    }
+}

@@ -1,0 +1,56 @@
+/// A strategy that gave up on a file, and where.
+public struct Fallback: Sendable, Equatable {
+    public var strategy: StrategyID
+    /// nil when the strategy returned no data at offset 0 instead of failing (procfs, sysfs).
+    public var errno: Errno?
+    public var offset: Int64
+}
+
+/// What happened to one copied object: the source of `-v`, `--debug`, `--report` and `--stats`.
+public struct FileRecord: Sendable {
+    public enum Status: String, Sendable { case ok, error }
+    public enum ReflinkOutcome: Sendable { case notTried, yes, unsupported }
+
+    public var source: Path
+    public var dest: Path
+    public var kind: FileKind
+    public var status = Status.ok
+    public var size: Int64 = 0
+    /// Bytes moved by each strategy, indexed by `StrategyID.rawValue`.
+    public var bytesByStrategy: [Int64] = [0, 0, 0, 0, 0]
+    public var fallbacks: [Fallback] = []
+    public var extents = 0
+    public var holeBytes: Int64 = 0
+    public var sparseDetection = false
+    public var reflink = ReflinkOutcome.notTried
+    public var copyFileRangeTried = false
+    public var elapsedNs: Int64 = 0
+    public var error: CopyError? = nil
+    /// The source's size changed while it was read (bytes read differ from fstat's size).
+    public var sourceChanged = false
+    /// Whether this record stands for a copy (not a directory visited again or a skip).
+    public var quiet = false
+
+    public init(source: Path, dest: Path, kind: FileKind) {
+        self.source = source
+        self.dest = dest
+        self.kind = kind
+    }
+
+    public var bytes: Int64 { bytesByStrategy.reduce(0, +) }
+
+    /// The strategy that moved the most bytes, nil when none moved any.
+    public var strategy: StrategyID? {
+        var best: StrategyID? = nil
+        var most: Int64 = 0
+        for s in StrategyID.allCases where bytesByStrategy[s.rawValue] > most {
+            best = s
+            most = bytesByStrategy[s.rawValue]
+        }
+        return best
+    }
+
+    mutating func add(_ n: Int64, by strategy: StrategyID) {
+        bytesByStrategy[strategy.rawValue] += n
+    }
+}

@@ -1,0 +1,48 @@
+/// JSON text for the report, without Foundation.
+enum JSON {
+    static func string(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 {
+                    let hex = String(u.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    /// One report line for a record.
+    static func line(for r: FileRecord) -> String {
+        var s = "{\"source\":" + string(r.source.description)
+        s += ",\"dest\":" + string(r.dest.description)
+        s += ",\"type\":" + string(r.kind.rawValue)
+        s += ",\"status\":" + string(r.status.rawValue)
+        s += ",\"size\":\(r.size),\"bytes\":\(r.bytes)"
+        s += ",\"strategy\":" + string(r.strategy?.name ?? "none")
+        s += ",\"bytes_by_strategy\":{"
+        s += StrategyID.allCases.map { "\"\($0.name)\":\(r.bytesByStrategy[$0.rawValue])" }.joined(separator: ",")
+        s += "},\"fallbacks\":["
+        s += r.fallbacks.map { f in
+            "{\"strategy\":" + string(f.strategy.name) + ",\"errno\":" + (f.errno.map { string($0.name) } ?? "null")
+                + ",\"offset\":\(f.offset)" + (f.errno == nil ? ",\"reason\":\"no data at offset 0\"" : "") + "}"
+        }.joined(separator: ",")
+        s += "],\"extents\":\(r.extents),\"hole_bytes\":\(r.holeBytes),\"elapsed_ns\":\(r.elapsedNs)"
+        if r.sourceChanged { s += ",\"source_changed\":true" }
+        if let e = r.error {
+            s += ",\"error\":" + string(Messages.text(for: e))
+            if let errno = e.errno { s += ",\"errno\":" + string(errno.name) }
+            if let offset = e.offset { s += ",\"offset\":\(offset)" }
+        }
+        return s + "}\n"
+    }
+}

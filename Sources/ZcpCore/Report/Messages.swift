@@ -1,0 +1,42 @@
+/// The text of every error, in GNU cp's words where GNU has them.
+public enum Messages {
+    public static func text(for e: CopyError) -> String {
+        let p = quoted(e.path)
+        let q = e.path2.map(quoted) ?? ""
+        let head: String
+        switch e.what {
+        case .stat: head = "cannot stat \(p)"
+        case .openForReading: head = "cannot open \(p) for reading"
+        case .fstat: head = "cannot fstat \(p)"
+        case .create(let kind): head = "cannot create \(kind.gnuName) \(p)"
+        case .openForWriting: head = "cannot open \(p) for writing"
+        case .read: head = "error reading \(p)"
+        case .write: head = "error writing \(p)"
+        case .copy: head = "error copying \(p) to \(q)"
+        case .close: head = "failed to close \(p)"
+        case .extend: head = "failed to extend \(p)"
+        case .strategyRefused(let s):
+            let errno = e.errno.map { "\($0.message) (\($0.name))" } ?? "refused"
+            return "\(s.name): \(p) -> \(q): \(errno); try --strategy=auto"
+        case .strategyNoData(let s):
+            return "\(s.name): \(p) -> \(q): no data at offset 0 from a file that has some; try --strategy=auto"
+        case .cloneFailed: head = "failed to clone \(p) from \(q)"
+        case .mkdir: head = "cannot create directory \(p)"
+        case .symlink: head = "cannot create symbolic link \(p)"
+        case .readlink: head = "cannot read symbolic link \(p)"
+        case .readDirectory: head = "cannot access \(p)"
+        case .mknod: head = "cannot create special file \(p)"
+        case .sameFile: head = "\(p) and \(q) are the same file"
+        case .omitDirectory: head = "-r not specified; omitting directory \(p)"
+        case .overwriteDirectoryWithNonDirectory: head = "cannot overwrite directory \(p) with non-directory"
+        case .overwriteNonDirectoryWithDirectory: head = "cannot overwrite non-directory \(p) with directory \(q)"
+        case .intoItself: head = "cannot copy a directory, \(p), into itself, \(q)"
+        case .preserveTimes: head = "preserving times for \(p)"
+        case .preservePermissions: head = "preserving permissions for \(p)"
+        case .preserveOwnership: head = "failed to preserve ownership for \(p)"
+        case .removeExisting: head = "cannot remove \(p)"
+        }
+        guard let errno = e.errno else { return head }
+        return head + ": " + errno.message
+    }
+}

@@ -1,0 +1,122 @@
+import CZcp
+import Glibc
+
+/// Where every finished object is told: `-v` and `--debug` lines on stdout, the JSON-lines
+/// report, the `--stats` totals, and error messages on stderr. Safe to call from workers.
+public final class Reporter: @unchecked Sendable {
+    public let program: String
+    private let verbose: Bool
+    private let debug: Bool
+    private let stats: Bool
+    private let stdout: Output
+    private var report: Output?
+    private let lock = Mutex()
+    private let started = zcp_monotonic_ns()
+
+    private var files = 0
+    private var bytes: Int64 = 0
+    private var errors = 0
+    private var filesByStrategy = [Int](repeating: 0, count: StrategyID.allCases.count)
+    private var emptyFiles = 0
+
+    public init(program: String, options: Options, stdout: Output, report: Output?) {
+        self.program = program
+        verbose = options.verbose || options.debug
+        debug = options.debug
+        stats = options.stats
+        self.stdout = stdout
+        self.report = report
+    }
+
+    /// One object is done (copied, or failed): tell everyone who listens.
+    public func finished(_ r: FileRecord) {
+        if let e = r.error { error(e) }
+        var text = ""
+        if verbose && !r.quiet {
+            text = quoted(r.source) + " -> " + quoted(r.dest) + "\n"
+            if debug && r.kind == .file { text += Self.debugLine(r) + "\n" }
+        }
+        lock.locked {
+            if !text.isEmpty { stdout.write(text) }
+            if r.kind == .file && !r.quiet {
+                if r.status == .ok {
+                    files += 1
+                    bytes += r.bytes
+                    if let s = r.strategy { filesByStrategy[s.rawValue] += 1 } else { emptyFiles += 1 }
+                }
+            }
+            if r.status == .error { errors += 1 }
+            if let report, !r.quiet { report.write(JSON.line(for: r)) }
+        }
+    }
+
+    /// An error message on stderr, GNU-shaped.
+    public func error(_ e: CopyError) {
+        message(Messages.text(for: e))
+    }
+
+    public func message(_ text: String) {
+        writeStderr(program + ": " + text + "\n")
+    }
+
+    /// Flushes outputs and prints the totals; returns false when an output could not be written.
+    public func close() -> Bool {
+        var ok = true
+        lock.locked {
+            stdout.flush()
+            if let report {
+                report.flush()
+                if let e = report.failure {
+                    message("error writing report: \(e.message)")
+                    ok = false
+                }
+                if report.fd > 2 { Glibc.close(report.fd) }
+            }
+            if let e = stdout.failure {
+                message("write error: \(e.message)")
+                ok = false
+            }
+        }
+        if stats { writeStderr(statsLine() + "\n") }
+        return ok
+    }
+
+    func statsLine() -> String {
+        let seconds = Double(zcp_monotonic_ns() - started) / 1e9
+        let rate = seconds > 0 ? Double(bytes) / 1e6 / seconds : 0
+        var line = "\(program): \(files) files, \(bytes) bytes in \(formatFixed(seconds, decimals: 3)) s"
+        line += " (\(formatFixed(rate, decimals: 1)) MB/s)"
+        var parts: [String] = []
+        for s in StrategyID.allCases where filesByStrategy[s.rawValue] > 0 {
+            parts.append("\(s.name): \(filesByStrategy[s.rawValue])")
+        }
+        if emptyFiles > 0 { parts.append("none: \(emptyFiles)") }
+        if !parts.isEmpty { line += "; " + parts.joined(separator: ", ") }
+        if errors > 0 { line += "; \(errors) failed" }
+        return line
+    }
+
+    /// GNU 9.2+'s `--debug` words, then what zcp observed: the strategy and every fallback.
+    static func debugLine(_ r: FileRecord) -> String {
+        let cfrBytes = r.bytesByStrategy[StrategyID.copyFileRange.rawValue]
+        let offload: String
+        if cfrBytes > 0 { offload = "yes" }
+        else if r.fallbacks.contains(where: { $0.strategy == .copyFileRange }) { offload = "unsupported" }
+        else if r.reflink == .yes { offload = "avoided" }
+        else { offload = "no" }
+        let reflink: String
+        switch r.reflink {
+        case .yes: reflink = "yes"
+        case .unsupported: reflink = "unsupported"
+        case .notTried: reflink = "no"
+        }
+        var line = "copy offload: \(offload), reflink: \(reflink), sparse detection: \(r.sparseDetection ? "SEEK_HOLE" : "no")"
+        line += ", strategy: \(r.strategy?.name ?? "none")"
+        if !r.fallbacks.isEmpty {
+            line += " (" + r.fallbacks.map { f in
+                "\(f.strategy.name): " + (f.errno.map { "\($0.name) at \(f.offset)" } ?? "no data at \(f.offset)")
+            }.joined(separator: ", ") + ")"
+        }
+        return line
+    }
+}

@@ -1,0 +1,55 @@
+import Glibc
+
+/// What a strategy works with: the syscall table, the two descriptors and the worker's
+/// reusable resources (one buffer, one pipe), so that nothing is allocated per call.
+public struct CopyIO {
+    public let sys: Syscalls
+    public let src: Int32
+    public let dst: Int32
+    let worker: Worker
+}
+
+/// Resources one copying thread reuses for every file: the read/write buffer and the splice pipe.
+public final class Worker {
+    public let sys: Syscalls
+    public static let bufferSize = 256 * 1024
+    public static let pipeSize: Int32 = 1 << 20
+
+    private var storage: UnsafeMutableRawPointer?
+    private var pipeFds: (read: Int32, write: Int32)?
+    /// What the pipe holds at the most (the kernel's default until F_SETPIPE_SZ succeeds).
+    private(set) var pipeCapacity = 65536
+
+    public init(sys: Syscalls) { self.sys = sys }
+
+    deinit {
+        storage?.deallocate()
+        if let p = pipeFds { _ = sys.close(p.read); _ = sys.close(p.write) }
+    }
+
+    var buffer: UnsafeMutableRawPointer {
+        if let storage { return storage }
+        let b = UnsafeMutableRawPointer.allocate(byteCount: Worker.bufferSize, alignment: 4096)
+        storage = b
+        return b
+    }
+
+    /// The worker's pipe, made on first use and grown to 1 MiB where the kernel allows.
+    func pipe() -> SysResult<(read: Int32, write: Int32)> {
+        if let p = pipeFds { return .success(p) }
+        switch sys.pipe() {
+        case .failure(let e): return .failure(e)
+        case .success(let p):
+            if case .success(let size) = sys.setPipeSize(p.write, Worker.pipeSize) { pipeCapacity = Int(size) }
+            pipeFds = p
+            return .success(p)
+        }
+    }
+
+    /// Drops a pipe whose contents could not be drained, so the next file starts clean.
+    func discardPipe() {
+        if let p = pipeFds { _ = sys.close(p.read); _ = sys.close(p.write) }
+        pipeFds = nil
+        pipeCapacity = 65536
+    }
+}

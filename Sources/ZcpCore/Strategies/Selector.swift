@@ -1,0 +1,148 @@
+/// Walks the strategy chain over a file's data extents. A strategy that the kernel refuses
+/// with an "unsupported here" errno hands over to the next one at the exact byte it reached,
+/// and stays retired for the rest of the file; any other errno ends the file.
+struct StrategySelector {
+    let chain: [StrategyID]
+    /// The user named the chain: a refusal at its end says so and suggests auto.
+    let forced: Bool
+    let detectHoles: Bool
+
+    init(options: Options) {
+        chain = options.strategyChain
+        forced = options.strategyForced || options.reflink == .always
+        detectHoles = options.sparse != .never
+    }
+
+    init(chain: [StrategyID], forced: Bool, detectHoles: Bool = true) {
+        self.chain = chain
+        self.forced = forced
+        self.detectHoles = detectHoles
+    }
+
+    /// Copies the data of `io.src` (described by `stat`) into `io.dst`, filling `record`.
+    /// Returns the final size the destination must have, or the error that ended the file.
+    func copyData(_ io: CopyIO, stat: FileStat, record: inout FileRecord) -> CopyError? {
+        var index = 0
+        if chain.first == .reflink {
+            switch Reflink.clone(io) {
+            case .success:
+                record.reflink = .yes
+                record.add(stat.size, by: .reflink)
+                record.extents = 1
+                return nil
+            case .failure(let e):
+                record.reflink = .unsupported
+                if chain.count == 1 || Reflink.isFatal(e) {
+                    return CopyError(.cloneFailed, record.dest, record.source, errno: e, syscall: .ficlone, offset: 0)
+                }
+                record.fallbacks.append(Fallback(strategy: .reflink, errno: e, offset: 0))
+                index = 1
+            }
+        }
+
+        var walker = ExtentWalker(sys: io.sys, fd: io.src, stat: stat, detectHoles: detectHoles)
+        record.sparseDetection = walker.seeksHoles
+        var reached: Int64 = 0
+        /// Set when a strategy returned no data at offset 0: read/write takes over until EOF.
+        var zeroAtStart: StrategyID? = nil
+
+        extents: while let next = walker.next() {
+            let extent: Extent
+            switch next {
+            case .failure(let e):
+                return CopyError(.read, record.source, errno: e, syscall: .lseek, offset: reached)
+            case .success(let x): extent = x
+            }
+            record.extents += 1
+            var offset = extent.start
+            while true {
+                let strategy = zeroAtStart == nil ? chain[index] : .readWrite
+                if strategy == .copyFileRange { record.copyFileRangeTried = true }
+                let before = offset
+                let result = Self.run(strategy, io, offset: &offset, end: extent.end)
+                record.add(offset - before, by: strategy)
+                reached = offset
+                switch result {
+                case .finished(hitEOF: false):
+                    continue extents
+                case .finished(hitEOF: true):
+                    if offset == 0 && strategy != .readWrite {
+                        // procfs/sysfs-style files: the offloaded paths see nothing.
+                        if forced {
+                            if let failure = Self.probeForData(io, stat: stat, strategy: strategy, record: record) {
+                                return failure
+                            }
+                            break extents
+                        }
+                        zeroAtStart = strategy
+                        continue
+                    }
+                    if let zero = zeroAtStart, offset > 0 {
+                        record.fallbacks.append(Fallback(strategy: zero, errno: nil, offset: 0))
+                        zeroAtStart = nil
+                    }
+                    if let end = extent.end, offset < end { record.sourceChanged = true }
+                    break extents
+                case .failed(let failure):
+                    if failure.errno.meansUnsupportedHere && index + 1 < chain.count && zeroAtStart == nil {
+                        record.fallbacks.append(Fallback(strategy: strategy, errno: failure.errno, offset: offset))
+                        index += 1
+                        continue
+                    }
+                    return Self.error(for: failure, strategy: strategy,
+                                      forced: forced && failure.errno.meansUnsupportedHere,
+                                      record: record, offset: offset)
+                }
+            }
+        }
+        record.holeBytes = walker.seeksHoles ? max(0, stat.size - walker.dataBytes) : 0
+        if walker.seeksHoles && !record.sourceChanged {
+            // Holes at the end are not written: the size makes them.
+            if case .failure(let e) = retryingEINTR({ io.sys.ftruncate(io.dst, stat.size) }) {
+                return CopyError(.extend, record.dest, errno: e, syscall: .ftruncate, offset: reached)
+            }
+        } else if !walker.seeksHoles && reached != stat.size && stat.kind == .file && stat.size != 0 {
+            record.sourceChanged = true
+        }
+        return nil
+    }
+
+    static func run(_ strategy: StrategyID, _ io: CopyIO, offset: inout Int64, end: Int64?) -> StepResult {
+        switch strategy {
+        case .copyFileRange: return CopyFileRangeCopier.copy(io, offset: &offset, end: end)
+        case .sendfile: return SendfileCopier.copy(io, offset: &offset, end: end)
+        case .splice: return SpliceCopier.copy(io, offset: &offset, end: end)
+        case .readWrite, .reflink: return ReadWriteCopier.copy(io, offset: &offset, end: end)
+        }
+    }
+
+    /// A forced strategy saw EOF at offset 0: the copy is right only if the file is empty.
+    private static func probeForData(_ io: CopyIO, stat: FileStat, strategy: StrategyID,
+                                     record: FileRecord) -> CopyError? {
+        switch retryingEINTR({ io.sys.pread(io.src, io.worker.buffer, 1, 0) }) {
+        case .success(0): return nil
+        case .success: return CopyError(.strategyNoData(strategy), record.source, record.dest, offset: 0)
+        case .failure(.ESPIPE): return CopyError(.strategyNoData(strategy), record.source, record.dest, offset: 0)
+        case .failure(let e): return CopyError(.read, record.source, errno: e, syscall: .pread, offset: 0)
+        }
+    }
+
+    private static func error(for failure: StrategyFailure, strategy: StrategyID, forced: Bool,
+                              record: FileRecord, offset: Int64) -> CopyError {
+        if forced {
+            return CopyError(.strategyRefused(strategy), record.source, record.dest,
+                             errno: failure.errno, syscall: failure.syscall, offset: offset)
+        }
+        let what: CopyError.What
+        switch failure.side {
+        case .read: what = .read
+        case .write: what = .write
+        case .either:
+            let e = failure.errno
+            what = (e == .ENOSPC || e == .EDQUOT || e == .EFBIG) ? .write : .copy
+        }
+        let path = what == .write ? record.dest : record.source
+        return CopyError(what, path, what == .copy ? record.dest : nil,
+                         errno: failure.errno, syscall: failure.syscall, offset: offset)
+    }
+}

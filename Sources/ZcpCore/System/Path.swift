@@ -1,0 +1,58 @@
+/// A file name as the kernel sees it: bytes, not text (names may be invalid UTF-8).
+public struct Path: Hashable, Sendable, CustomStringConvertible {
+    public var bytes: [UInt8]
+
+    public init(bytes: [UInt8]) { self.bytes = bytes }
+    public init(_ string: String) { self.bytes = Array(string.utf8) }
+    public init(cString: UnsafePointer<CChar>) {
+        self.bytes = Array(UnsafeBufferPointer(start: UnsafeRawPointer(cString).assumingMemoryBound(to: UInt8.self),
+                                               count: strlenC(cString)))
+    }
+
+    public var isEmpty: Bool { bytes.isEmpty }
+    /// Lossy text, for messages and reports.
+    public var description: String { String(decoding: bytes, as: UTF8.self) }
+
+    public func withCString<R>(_ body: (UnsafePointer<CChar>) throws -> R) rethrows -> R {
+        var copy = bytes
+        copy.append(0)
+        return try copy.withUnsafeBufferPointer { buf in
+            try buf.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buf.count) { try body($0) }
+        }
+    }
+
+    /// `self/name`, with no doubled slash.
+    public func appending(_ name: Path) -> Path {
+        if bytes.isEmpty { return name }
+        var out = bytes
+        if out.last != UInt8(ascii: "/") { out.append(UInt8(ascii: "/")) }
+        out.append(contentsOf: name.bytes)
+        return Path(bytes: out)
+    }
+
+    /// The last component, ignoring trailing slashes ("a/b/" -> "b", "/" -> "/").
+    public var lastComponent: Path {
+        var end = bytes.count
+        while end > 1 && bytes[end - 1] == UInt8(ascii: "/") { end -= 1 }
+        var start = end
+        while start > 0 && bytes[start - 1] != UInt8(ascii: "/") { start -= 1 }
+        if start == end { return Path(bytes: Array(bytes[0..<end])) }
+        return Path(bytes: Array(bytes[start..<end]))
+    }
+
+    public var hasTrailingSlash: Bool { bytes.count > 1 && bytes.last == UInt8(ascii: "/") }
+
+    /// Without trailing slashes (but "/" stays "/").
+    public var strippingTrailingSlashes: Path {
+        var end = bytes.count
+        while end > 1 && bytes[end - 1] == UInt8(ascii: "/") { end -= 1 }
+        return Path(bytes: Array(bytes[0..<end]))
+    }
+}
+
+@inline(__always)
+private func strlenC(_ p: UnsafePointer<CChar>) -> Int {
+    var n = 0
+    while p[n] != 0 { n += 1 }
+    return n
+}

@@ -1,0 +1,149 @@
+import CZcp
+import Glibc
+
+/// Every system call zcp makes, as a table of functions. The engine receives one table;
+/// `Syscalls.live` calls the kernel, and tests swap single entries to fail any call with any
+/// errno, return short counts or deliver EINTR. Entries return the raw kernel result (no EINTR
+/// retry here: the engine retries, so injected EINTR exercises that code).
+public struct Syscalls: Sendable {
+    // Names
+    public var open: @Sendable (_ path: Path, _ flags: Int32, _ mode: UInt32) -> SysResult<Int32>
+    public var stat: @Sendable (_ path: Path, _ followSymlinks: Bool) -> SysResult<FileStat>
+    public var mkdir: @Sendable (_ path: Path, _ mode: UInt32) -> SysResult<Void>
+    public var mknod: @Sendable (_ path: Path, _ mode: UInt32, _ dev: UInt64) -> SysResult<Void>
+    public var symlink: @Sendable (_ target: Path, _ path: Path) -> SysResult<Void>
+    public var link: @Sendable (_ existing: Path, _ new: Path) -> SysResult<Void>
+    public var readlink: @Sendable (_ path: Path) -> SysResult<Path>
+    public var unlink: @Sendable (_ path: Path) -> SysResult<Void>
+    public var rmdir: @Sendable (_ path: Path) -> SysResult<Void>
+    public var rename: @Sendable (_ from: Path, _ to: Path) -> SysResult<Void>
+    public var lchown: @Sendable (_ path: Path, _ uid: UInt32, _ gid: UInt32) -> SysResult<Void>
+    public var chmod: @Sendable (_ path: Path, _ mode: UInt32) -> SysResult<Void>
+    public var utimensat: @Sendable (_ path: Path, _ atime: timespec, _ mtime: timespec, _ followSymlinks: Bool) -> SysResult<Void>
+    /// Names in a directory with their inode numbers ("." and ".." left out).
+    public var readDirectory: @Sendable (_ path: Path) -> SysResult<[(name: Path, ino: UInt64)]>
+
+    // Descriptors
+    public var close: @Sendable (_ fd: Int32) -> SysResult<Void>
+    public var fstat: @Sendable (_ fd: Int32) -> SysResult<FileStat>
+    public var seekData: @Sendable (_ fd: Int32, _ offset: Int64) -> SysResult<Int64>
+    public var seekHole: @Sendable (_ fd: Int32, _ offset: Int64) -> SysResult<Int64>
+    public var seekSet: @Sendable (_ fd: Int32, _ offset: Int64) -> SysResult<Int64>
+    public var read: @Sendable (_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> SysResult<Int>
+    public var write: @Sendable (_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> SysResult<Int>
+    public var pread: @Sendable (_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int, _ offset: Int64) -> SysResult<Int>
+    public var pwrite: @Sendable (_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int, _ offset: Int64) -> SysResult<Int>
+    public var copyFileRange: @Sendable (_ fdIn: Int32, _ offIn: inout Int64, _ fdOut: Int32, _ offOut: inout Int64, _ count: Int) -> SysResult<Int>
+    /// sendfile(2) with an input offset; writes at the output descriptor's file position.
+    public var sendfile: @Sendable (_ fdOut: Int32, _ fdIn: Int32, _ offIn: inout Int64, _ count: Int) -> SysResult<Int>
+    /// splice(2); a nil offset means the descriptor is the pipe side.
+    public var splice: @Sendable (_ fdIn: Int32, _ offIn: UnsafeMutablePointer<Int64>?, _ fdOut: Int32, _ offOut: UnsafeMutablePointer<Int64>?, _ count: Int) -> SysResult<Int>
+    public var pipe: @Sendable () -> SysResult<(read: Int32, write: Int32)>
+    public var setPipeSize: @Sendable (_ fd: Int32, _ size: Int32) -> SysResult<Int32>
+    public var ficlone: @Sendable (_ destFd: Int32, _ srcFd: Int32) -> SysResult<Void>
+    public var ftruncate: @Sendable (_ fd: Int32, _ length: Int64) -> SysResult<Void>
+    public var punchHole: @Sendable (_ fd: Int32, _ offset: Int64, _ length: Int64) -> SysResult<Void>
+    public var fchmod: @Sendable (_ fd: Int32, _ mode: UInt32) -> SysResult<Void>
+    public var fchown: @Sendable (_ fd: Int32, _ uid: UInt32, _ gid: UInt32) -> SysResult<Void>
+    public var futimens: @Sendable (_ fd: Int32, _ atime: timespec, _ mtime: timespec) -> SysResult<Void>
+    public var fsType: @Sendable (_ fd: Int32) -> SysResult<Int>
+}
+
+extension Syscalls {
+    /// The kernel itself.
+    public static let live = Syscalls(
+        open: { path, flags, mode in path.withCString { valueOrErrno(Glibc.open($0, flags | O_CLOEXEC, mode)) } },
+        stat: { path, follow in
+            var st = Glibc.stat()
+            let rc = path.withCString { zcp_stat($0, follow ? 1 : 0, &st) }
+            return rc == -1 ? .failure(.current) : .success(FileStat(st))
+        },
+        mkdir: { path, mode in path.withCString { nothingOrErrno(Glibc.mkdir($0, mode)) } },
+        mknod: { path, mode, dev in path.withCString { nothingOrErrno(Glibc.mknod($0, mode, dev_t(dev))) } },
+        symlink: { target, path in
+            target.withCString { t in path.withCString { nothingOrErrno(Glibc.symlink(t, $0)) } }
+        },
+        link: { existing, new in
+            existing.withCString { e in new.withCString { nothingOrErrno(Glibc.linkat(AT_FDCWD, e, AT_FDCWD, $0, 0)) } }
+        },
+        readlink: { path in
+            path.withCString { cpath in
+                var size = 256
+                while true {
+                    var buf = [UInt8](repeating: 0, count: size)
+                    let n = buf.withUnsafeMutableBufferPointer { b in
+                        b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: size) { Glibc.readlink(cpath, $0, size) }
+                    }
+                    if n == -1 { return .failure(.current) }
+                    if n < size { return .success(Path(bytes: Array(buf[0..<n]))) }
+                    size *= 4
+                }
+            }
+        },
+        unlink: { path in path.withCString { nothingOrErrno(Glibc.unlink($0)) } },
+        rmdir: { path in path.withCString { nothingOrErrno(Glibc.rmdir($0)) } },
+        rename: { from, to in from.withCString { f in to.withCString { nothingOrErrno(Glibc.rename(f, $0)) } } },
+        lchown: { path, uid, gid in path.withCString { nothingOrErrno(Glibc.lchown($0, uid, gid)) } },
+        chmod: { path, mode in path.withCString { nothingOrErrno(Glibc.chmod($0, mode)) } },
+        utimensat: { path, atime, mtime, follow in
+            var times = (atime, mtime)
+            return withUnsafePointer(to: &times) { tp in
+                tp.withMemoryRebound(to: timespec.self, capacity: 2) { t in
+                    path.withCString { nothingOrErrno(Glibc.utimensat(AT_FDCWD, $0, t, follow ? 0 : AT_SYMLINK_NOFOLLOW)) }
+                }
+            }
+        },
+        readDirectory: { path in
+            guard let dir = path.withCString({ Glibc.opendir($0) }) else { return .failure(.current) }
+            defer { Glibc.closedir(dir) }
+            var entries: [(name: Path, ino: UInt64)] = []
+            while true {
+                zcp_set_errno(0)
+                guard let entry = Glibc.readdir(dir) else {
+                    let e = zcp_errno()
+                    return e == 0 ? .success(entries) : .failure(Errno(e))
+                }
+                let name = withUnsafePointer(to: &entry.pointee.d_name) { p in
+                    p.withMemoryRebound(to: CChar.self, capacity: 256) { Path(cString: $0) }
+                }
+                if name.bytes == [46] || name.bytes == [46, 46] { continue }
+                entries.append((name, UInt64(entry.pointee.d_ino)))
+            }
+        },
+        close: { fd in nothingOrErrno(Glibc.close(fd)) },
+        fstat: { fd in
+            var st = Glibc.stat()
+            return Glibc.fstat(fd, &st) == -1 ? .failure(.current) : .success(FileStat(st))
+        },
+        seekData: { fd, offset in valueOrErrno(zcp_seek_data(fd, offset)) },
+        seekHole: { fd, offset in valueOrErrno(zcp_seek_hole(fd, offset)) },
+        seekSet: { fd, offset in valueOrErrno(Int64(Glibc.lseek(fd, off_t(offset), SEEK_SET))) },
+        read: { fd, buf, n in valueOrErrno(Glibc.read(fd, buf, n)) },
+        write: { fd, buf, n in valueOrErrno(Glibc.write(fd, buf, n)) },
+        pread: { fd, buf, n, off in valueOrErrno(Glibc.pread(fd, buf, n, off_t(off))) },
+        pwrite: { fd, buf, n, off in valueOrErrno(Glibc.pwrite(fd, buf, n, off_t(off))) },
+        copyFileRange: { fdIn, offIn, fdOut, offOut, n in valueOrErrno(zcp_copy_file_range(fdIn, &offIn, fdOut, &offOut, n, 0)) },
+        sendfile: { fdOut, fdIn, offIn, n in valueOrErrno(zcp_sendfile(fdOut, fdIn, &offIn, n)) },
+        splice: { fdIn, offIn, fdOut, offOut, n in valueOrErrno(zcp_splice(fdIn, offIn, fdOut, offOut, n, 0)) },
+        pipe: {
+            var fds: (Int32, Int32) = (-1, -1)
+            let rc = withUnsafeMutablePointer(to: &fds) { p in
+                p.withMemoryRebound(to: Int32.self, capacity: 2) { zcp_pipe($0) }
+            }
+            return rc == -1 ? .failure(.current) : .success((fds.0, fds.1))
+        },
+        setPipeSize: { fd, size in valueOrErrno(zcp_set_pipe_size(fd, size)) },
+        ficlone: { dst, src in nothingOrErrno(zcp_ficlone(dst, src)) },
+        ftruncate: { fd, length in nothingOrErrno(Glibc.ftruncate(fd, off_t(length))) },
+        punchHole: { fd, offset, length in nothingOrErrno(zcp_fallocate_punch(fd, offset, length)) },
+        fchmod: { fd, mode in nothingOrErrno(Glibc.fchmod(fd, mode)) },
+        fchown: { fd, uid, gid in nothingOrErrno(Glibc.fchown(fd, uid, gid)) },
+        futimens: { fd, atime, mtime in
+            var times = (atime, mtime)
+            return withUnsafePointer(to: &times) { tp in
+                tp.withMemoryRebound(to: timespec.self, capacity: 2) { nothingOrErrno(Glibc.futimens(fd, $0)) }
+            }
+        },
+        fsType: { fd in valueOrErrno(zcp_fs_type(fd)) }
+    )
+}

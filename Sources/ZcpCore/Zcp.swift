@@ -1,0 +1,73 @@
+import Glibc
+
+/// The whole program, callable from `main.swift` and from tests.
+public enum Zcp {
+    /// Runs zcp on `argv` and returns the exit status.
+    public static func main(argc: Int32, argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>,
+                            sys: Syscalls = .live) -> Int32 {
+        let program = String(cString: argv[0]!)
+        let stdout = Output(fd: 1)
+        let parser = CommandLineParser(program: program, out: { stdout.write($0) }, err: writeStderr)
+        let options: Options
+        switch parser.parse(argc: argc, argv: argv) {
+        case .exit(let status):
+            stdout.flush()
+            return status
+        case .run(let o): options = o
+        }
+
+        var report: Output? = nil
+        if let path = options.reportPath {
+            if path.bytes == Array("-".utf8) {
+                report = stdout
+            } else {
+                switch sys.open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o666) {
+                case .success(let fd): report = Output(fd: fd)
+                case .failure(let e):
+                    writeStderr("\(program): cannot open report \(quoted(path)): \(e.message)\n")
+                    return 1
+                }
+            }
+        }
+        let reporter = Reporter(program: program, options: options, stdout: stdout, report: report)
+        let copier = Copier(options: options, sys: sys, reporter: reporter)
+        var ok = run(copier, options: options, sys: sys, reporter: reporter)
+        if !reporter.close() { ok = false }
+        return ok && !copier.failed ? 0 : 1
+    }
+
+    /// Decides where each source goes (into a directory, or onto DEST) and copies it.
+    static func run(_ copier: Copier, options: Options, sys: Syscalls, reporter: Reporter) -> Bool {
+        var directory = options.targetDirectory
+        if directory == nil, !options.noTargetDirectory, let dest = options.destination {
+            if case .success(let st) = sys.stat(dest, true), st.isDirectory {
+                directory = dest
+            } else if options.sources.count > 1 {
+                // GNU: a missing target says why; an existing non-directory is "not a directory".
+                if case .failure(let e) = sys.stat(dest, true), e != .ENOTDIR {
+                    reporter.message("target \(quoted(dest)): \(e.message)")
+                } else {
+                    reporter.message("target \(quoted(dest)) is not a directory")
+                }
+                return false
+            }
+        }
+        if let directory, options.targetDirectory != nil {
+            switch sys.stat(directory, true) {
+            case .failure(let e):
+                reporter.message("target directory \(quoted(directory)): \(e.message)")
+                return false
+            case .success(let st) where !st.isDirectory:
+                reporter.message("target \(quoted(directory)) is not a directory")
+                return false
+            case .success: break
+            }
+        }
+        var ok = true
+        for source in options.sources {
+            let dest = directory.map { $0.appending(source.lastComponent) } ?? options.destination!
+            if !copier.copy(source: source, to: dest) { ok = false }
+        }
+        return ok
+    }
+}

@@ -1,0 +1,7 @@
+import ZcpCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+exit(Zcp.main(argc: CommandLine.argc, argv: CommandLine.unsafeArgv))
