@@ -43,12 +43,10 @@ public enum Zcp {
             if case .success(let st) = sys.stat(dest, true), st.isDirectory {
                 directory = dest
             } else if options.sources.count > 1 {
-                // GNU: a missing target says why; an existing non-directory is "not a directory".
-                if case .failure(let e) = sys.stat(dest, true), e != .ENOTDIR {
-                    reporter.message("target \(quoted(dest)): \(e.message)")
-                } else {
-                    reporter.message("target \(quoted(dest)) is not a directory")
-                }
+                // GNU names the target with why it cannot be one.
+                var why = Errno.ENOTDIR
+                if case .failure(let e) = sys.stat(dest, true) { why = e }
+                reporter.message("target \(quoted(dest)): \(why.message)")
                 return false
             }
         }

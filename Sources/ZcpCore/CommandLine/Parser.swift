@@ -182,8 +182,8 @@ public struct CommandLineParser {
     }
 
     func invalid(_ value: String, for option: String, valid: [String]) -> ParseOutcome {
-        var text = "\(program): invalid argument \(quoted(Path(value))) for '\(option)'\nValid arguments are:\n"
-        for v in valid { text += "  - '\(v)'\n" }
+        var text = "\(program): invalid argument \(localeQuoted(value)) for \(localeQuoted(option))\nValid arguments are:\n"
+        for v in valid { text += "  - \(localeQuoted(v))\n" }
         err(text + "Try '\(program) --help' for more information.\n")
         return .exit(1)
     }

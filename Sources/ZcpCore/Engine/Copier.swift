@@ -21,6 +21,8 @@ public final class Copier {
     var newDirectories: Set<FileID> = []
     /// Sources with several links, to the first destination made for them (--preserve=links).
     var linkedDestinations: [FileID: Path] = [:]
+    /// Set when an operand turned out to be copied into itself: its walk stops there.
+    var intoItself = false
 
     public init(options: Options, sys: Syscalls = .live, reporter: Reporter) {
         self.options = options
@@ -36,6 +38,7 @@ public final class Copier {
     /// Copies one command-line source to `dest` (already joined with a target directory).
     @discardableResult
     public func copy(source: Path, to dest: Path) -> Bool {
+        intoItself = false
         let ok = copyObject(source, to: dest, top: (source, dest))
         if !ok { failed = true }
         return ok

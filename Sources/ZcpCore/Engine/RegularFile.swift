@@ -36,7 +36,10 @@ extension Copier {
             var mode = st.permissions & 0o777
             if options.preserve.ownership { mode &= 0o700 }
             switch retryingEINTR({ sys.open(dst, O_WRONLY | O_CREAT | O_EXCL, mode) }) {
-            case .failure(let e): return CopyError(.create(.file), dst, errno: e, syscall: .open)
+            case .failure(let e):
+                // "name/" names a directory that is not there: say so as GNU does.
+                let why = e == .EISDIR && dst.hasTrailingSlash ? Errno.ENOTDIR : e
+                return CopyError(.create(.file), dst, errno: why, syscall: .open)
             case .success(let fd): dstFd = fd
             }
             created = true

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Quotes a file name the way GNU cp's messages do (shell-escape-always): 'name', "it's",
 /// 'it'\''s $x', and 'a'$'\n''b' for control characters and bytes that are not UTF-8.
 public func quoted(_ path: Path) -> String { quoted(bytes: path.bytes) }
@@ -62,3 +64,18 @@ extension String {
         return out
     }
 }
+
+/// Quotes a word the way GNU quotes option values: with ‘ ’ in a UTF-8 locale, ' ' otherwise.
+public func localeQuoted(_ word: String) -> String {
+    utf8Locale ? "\u{2018}" + word + "\u{2019}" : "'" + word + "'"
+}
+
+/// Whether LC_ALL, LC_CTYPE or LANG (the first one set) names a UTF-8 locale.
+let utf8Locale: Bool = {
+    for name in ["LC_ALL", "LC_CTYPE", "LANG"] {
+        guard let value = getenv(name).map({ String(cString: $0) }), !value.isEmpty else { continue }
+        let lower = value.lowercased()
+        return lower.contains("utf-8") || lower.contains("utf8")
+    }
+    return false
+}()

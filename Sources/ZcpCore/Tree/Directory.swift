@@ -3,6 +3,8 @@ extension Copier {
     /// owner while its contents arrive; its own metadata is applied after them.
     func copyDirectory(_ src: Path, _ st: FileStat, to dst: Path, top: (src: Path, dst: Path)) -> Bool {
         if newDirectories.contains(FileID(st)) {
+            // Going on would copy the copy again: abandon this operand's whole tree, as GNU does.
+            intoItself = true
             return fail(CopyError(.intoItself, top.src, top.dst))
         }
         var existing: FileStat?
@@ -31,8 +33,9 @@ extension Copier {
         case .success(let list): entries = list.sorted { $0.ino < $1.ino }  // disk order on ext4
         }
         var ok = true
-        for entry in entries where !copyObject(src.appending(entry.name), to: dst.appending(entry.name), top: top) {
-            ok = false
+        for entry in entries {
+            if !copyObject(src.appending(entry.name), to: dst.appending(entry.name), top: top) { ok = false }
+            if intoItself { break }
         }
         if let e = Metadata(copier: self).applyToPath(st, at: dst, isNew: existing == nil, isDirectory: true) {
             ok = fail(e)
