@@ -49,6 +49,12 @@ int zcp_stat(const char *path, int follow, struct stat *st) {
   return follow ? stat(path, st) : lstat(path, st);
 }
 
+int zcp_fadvise_sequential(int fd) {
+  int rc = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  if (rc != 0) { errno = rc; return -1; }
+  return 0;
+}
+
 int zcp_errno(void) { return errno; }
 void zcp_set_errno(int value) { errno = value; }
 const char *zcp_errno_name(int value) {

@@ -20,6 +20,7 @@ int zcp_fallocate_punch(int fd, int64_t offset, int64_t len);
 int64_t zcp_seek_data(int fd, int64_t offset);
 int64_t zcp_seek_hole(int fd, int64_t offset);
 long zcp_fs_type(int fd);
+int zcp_fadvise_sequential(int fd);
 
 int zcp_pipe(int fds[2]);
 int zcp_stat(const char *path, int follow, struct stat *st);

@@ -18,6 +18,7 @@ extension Copier {
         case .success(let s): st = s
         }
         record.size = st.kind == .file ? st.size : 0
+        if st.kind == .file { _ = sys.adviseSequential(srcFd) }  // advice only: a refusal changes nothing
 
         var created = false
         var dstFd: Int32 = -1

@@ -12,7 +12,7 @@ public struct CopyIO {
 /// Resources one copying thread reuses for every file: the read/write buffer and the splice pipe.
 public final class Worker {
     public let sys: Syscalls
-    public static let bufferSize = 256 * 1024
+    public static let bufferSize = 128 * 1024
     public static let pipeSize: Int32 = 1 << 20
 
     private var storage: UnsafeMutableRawPointer?

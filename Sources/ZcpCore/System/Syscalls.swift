@@ -47,6 +47,8 @@ public struct Syscalls: Sendable {
     public var fchown: @Sendable (_ fd: Int32, _ uid: UInt32, _ gid: UInt32) -> SysResult<Void>
     public var futimens: @Sendable (_ fd: Int32, _ atime: timespec, _ mtime: timespec) -> SysResult<Void>
     public var fsType: @Sendable (_ fd: Int32) -> SysResult<Int>
+    /// posix_fadvise(POSIX_FADV_SEQUENTIAL): a larger readahead window for the source.
+    public var adviseSequential: @Sendable (_ fd: Int32) -> SysResult<Void>
 }
 
 extension Syscalls {
@@ -144,6 +146,7 @@ extension Syscalls {
                 tp.withMemoryRebound(to: timespec.self, capacity: 2) { nothingOrErrno(Glibc.futimens(fd, $0)) }
             }
         },
-        fsType: { fd in valueOrErrno(zcp_fs_type(fd)) }
+        fsType: { fd in valueOrErrno(zcp_fs_type(fd)) },
+        adviseSequential: { fd in nothingOrErrno(zcp_fadvise_sequential(fd)) }
     )
 }
