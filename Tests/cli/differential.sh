@@ -69,4 +69,12 @@ differ "sparse file stays sparse"    sparse -- s s2
 differ "--sparse=never"              sparse -- --sparse=never s s2
 differ "--strip-trailing-slashes"    files -- -r --strip-trailing-slashes dir/ d2
 
+# Extended attributes
+xattrs() { tree; setfattr -n user.colour -v blue src/a; setfattr -n user.empty src/sub; stamp src/a; }
+differ "-a keeps xattrs"             xattrs --times -- -a src dst
+differ "-p leaves xattrs"            xattrs -- -p src/a pa
+differ "--preserve=xattr"            xattrs -- --preserve=xattr src/a pa
+differ "--preserve=context refused"  files -- --preserve=context f1 x
+differ "-a --no-preserve=xattr"      xattrs -- -a --no-preserve=xattr src dst
+
 finish

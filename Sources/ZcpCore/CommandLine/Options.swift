@@ -15,6 +15,7 @@ public struct Options: Sendable {
         public var links = false, context = false, xattr = false
         /// Failures to preserve these are errors (explicit --preserve or -a), not silent.
         public var xattrRequired = false
+        public var contextRequired = false
         public init() {}
 
         subscript(_ a: Attribute) -> Bool {

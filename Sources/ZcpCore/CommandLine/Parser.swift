@@ -72,6 +72,7 @@ public struct CommandLineParser {
                 options.dereference = .never
                 options.preserve.mode = true; options.preserve.ownership = true
                 options.preserve.timestamps = true; options.preserve.links = true
+                options.preserve.xattr = true
             case Int32(UInt8(ascii: "d")):
                 options.dereference = .never
                 options.preserve.links = true
@@ -104,6 +105,9 @@ public struct CommandLineParser {
                     return invalid(arg ?? "", for: "--preserve", valid: Self.attributeNames)
                 }
                 for a in attrs { options.preserve[a] = true }
+                // Named on its own, an attribute must be kept; "all" keeps what it can.
+                if arg?.split(separator: ",").contains("xattr") == true { options.preserve.xattrRequired = true }
+                if arg?.split(separator: ",").contains("context") == true { options.preserve.contextRequired = true }
             case Long.noPreserve.rawValue:
                 guard let attrs = Self.parseAttributes(arg ?? "") else {
                     return invalid(arg ?? "", for: "--no-preserve", valid: Self.attributeNames)
@@ -135,6 +139,11 @@ public struct CommandLineParser {
         if let chosen = chosenStrategies {
             options.strategies = chosen
             options.strategyForced = true
+        }
+        if options.preserve.contextRequired && options.preserve.context {
+            // No SELinux on this kernel: GNU refuses before copying anything.
+            err("\(program): cannot preserve security context without an SELinux-enabled kernel\n")
+            return .exit(1)
         }
         if options.reflink == .always && options.sparse != .auto {
             err("\(program): --reflink can be used only with --sparse=auto\n")

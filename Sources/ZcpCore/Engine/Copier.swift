@@ -142,6 +142,6 @@ public final class Copier {
         if case .failure(let e) = sys.mknod(dst, (st.mode & 0o170000) | perm, st.rdev) {
             return CopyError(st.kind == .fifo ? .create(.fifo) : .mknod, dst, errno: e, syscall: .mknod)
         }
-        return Metadata(copier: self).applyToPath(st, at: dst, isNew: true)
+        return Metadata(copier: self).applyToPath(st, source: src, at: dst, isNew: true)
     }
 }

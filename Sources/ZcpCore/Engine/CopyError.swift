@@ -12,7 +12,7 @@ public struct CopyError: Error, Sendable {
         case mkdir, symlink, readlink, readDirectory, mknod
         case sameFile, omitDirectory, overwriteDirectoryWithNonDirectory
         case overwriteNonDirectoryWithDirectory, intoItself
-        case preserveTimes, preservePermissions, preserveOwnership
+        case preserveTimes, preservePermissions, preserveOwnership, preserveXattr
         case removeExisting
     }
 
@@ -23,6 +23,14 @@ public struct CopyError: Error, Sendable {
     public var path2: Path?
     /// The byte the copy had reached, for data errors.
     public var offset: Int64?
+
+    /// The data arrived; only an attribute could not be kept (the copy stays).
+    public var isMetadata: Bool {
+        switch what {
+        case .preserveTimes, .preservePermissions, .preserveOwnership, .preserveXattr: return true
+        default: return false
+        }
+    }
 
     public init(_ what: What, _ path: Path, _ path2: Path? = nil, errno: Errno? = nil,
                 syscall: Syscall? = nil, offset: Int64? = nil) {

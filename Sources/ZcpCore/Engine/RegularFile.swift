@@ -49,13 +49,12 @@ extension Copier {
         let io = CopyIO(sys: sys, src: srcFd, dst: dstFd, worker: worker)
         var failure = options.attributesOnly ? nil : selector.copyData(io, stat: st, record: &record)
         if failure == nil {
-            failure = Metadata(copier: self).applyToDescriptor(st, fd: dstFd, path: dst, isNew: created)
+            failure = Metadata(copier: self).applyToDescriptor(st, srcFd: srcFd, fd: dstFd, path: dst, isNew: created)
         }
         if case .failure(let e) = sys.close(dstFd), failure == nil {
             failure = CopyError(.close, dst, errno: e, syscall: .close)
         }
-        if let failure, created, failure.what != .preserveTimes, failure.what != .preservePermissions,
-           failure.what != .preserveOwnership {
+        if let failure, created, !failure.isMetadata {
             _ = sys.unlink(dst)
         }
         return failure

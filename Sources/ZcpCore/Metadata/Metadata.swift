@@ -1,7 +1,8 @@
 import Glibc
 
-/// Applies the source's metadata to a copy, in GNU's order: timestamps, ownership, then mode
-/// (after chown, which clears set-id bits). Works on the open descriptor where there is one.
+/// Applies the source's metadata to a copy, in GNU's order: timestamps, ownership, xattrs,
+/// then mode (after chown, which clears set-id bits). Works on the open descriptor where there
+/// is one. Every step is tried; the first failure is returned.
 struct Metadata {
     let sys: Syscalls
     let preserve: Options.Preserve
@@ -15,57 +16,49 @@ struct Metadata {
         isRoot = geteuid() == 0
     }
 
-    /// A regular file, through its descriptor.
-    func applyToDescriptor(_ st: FileStat, fd: Int32, path: Path, isNew: Bool) -> CopyError? {
+    /// A regular file, through its descriptor (`srcFd` is the open source).
+    func applyToDescriptor(_ st: FileStat, srcFd: Int32, fd: Int32, path: Path, isNew: Bool) -> CopyError? {
+        var first: CopyError? = nil
+        func note(_ e: CopyError?) { if first == nil { first = e } }
         if preserve.timestamps, case .failure(let e) = sys.futimens(fd, st.atime, st.mtime) {
-            return CopyError(.preserveTimes, path, errno: e, syscall: .futimens)
+            note(CopyError(.preserveTimes, path, errno: e, syscall: .futimens))
         }
         var ownershipKept = true
-        if preserve.ownership {
-            if case .failure(let e) = sys.fchown(fd, st.uid, st.gid) {
-                ownershipKept = false
-                if let err = ownershipFailure(e, path: path) { return err }
-                // Keep at least the group where we may.
-                _ = sys.fchown(fd, UInt32.max, st.gid)
-            }
+        if preserve.ownership, case .failure(let e) = sys.fchown(fd, st.uid, st.gid) {
+            ownershipKept = false
+            note(ownershipFailure(e, path: path))
+            _ = sys.fchown(fd, UInt32.max, st.gid)  // keep at least the group where we may
         }
-        if preserve.mode {
-            var mode = st.permissions
-            if !ownershipKept { mode &= ~UInt32(S_ISUID | S_ISGID) }
-            if case .failure(let e) = sys.fchmod(fd, mode) {
-                return CopyError(.preservePermissions, path, errno: e, syscall: .fchmod)
-            }
-        } else if isNew && preserve.ownership {
-            // Created owner-only while the data moved: widen to what open() would have given.
-            if case .failure(let e) = sys.fchmod(fd, st.permissions & 0o777 & ~umask) {
-                return CopyError(.preservePermissions, path, errno: e, syscall: .fchmod)
-            }
+        if preserve.xattr {
+            note(XattrCopier(sys: sys, required: preserve.xattrRequired).copy(from: .fd(srcFd), to: .fd(fd), path: path))
         }
-        return nil
+        if let mode = finalMode(st, isNew: isNew, ownershipKept: ownershipKept, isDirectory: false),
+           case .failure(let e) = sys.fchmod(fd, mode) {
+            note(CopyError(.preservePermissions, path, errno: e, syscall: .fchmod))
+        }
+        return first
     }
 
     /// A directory (after its contents) or a special file, by name.
-    func applyToPath(_ st: FileStat, at path: Path, isNew: Bool, isDirectory: Bool = false) -> CopyError? {
+    func applyToPath(_ st: FileStat, source: Path, at path: Path, isNew: Bool, isDirectory: Bool = false) -> CopyError? {
+        var first: CopyError? = nil
+        func note(_ e: CopyError?) { if first == nil { first = e } }
         if preserve.timestamps, case .failure(let e) = sys.utimensat(path, st.atime, st.mtime, false) {
-            return CopyError(.preserveTimes, path, errno: e, syscall: .utimensat)
+            note(CopyError(.preserveTimes, path, errno: e, syscall: .utimensat))
         }
         var ownershipKept = true
         if preserve.ownership, case .failure(let e) = sys.lchown(path, st.uid, st.gid) {
             ownershipKept = false
-            if let err = ownershipFailure(e, path: path) { return err }
+            note(ownershipFailure(e, path: path))
         }
-        var mode: UInt32? = nil
-        if preserve.mode {
-            mode = st.permissions & (ownershipKept ? 0o7777 : ~UInt32(S_ISUID | S_ISGID) & 0o7777)
-        } else if isNew && isDirectory {
-            // Made with u+rwx so its contents could arrive: give it what mkdir would have.
-            let wanted = st.permissions & 0o777 & ~umask
-            if wanted != (st.permissions & 0o777 | 0o700) & ~umask { mode = wanted }
+        if preserve.xattr {
+            note(XattrCopier(sys: sys, required: preserve.xattrRequired).copy(from: .path(source), to: .path(path), path: path))
         }
-        if let mode, case .failure(let e) = sys.chmod(path, mode) {
-            return CopyError(.preservePermissions, path, errno: e, syscall: .chmod)
+        if let mode = finalMode(st, isNew: isNew, ownershipKept: ownershipKept, isDirectory: isDirectory),
+           case .failure(let e) = sys.chmod(path, mode) {
+            note(CopyError(.preservePermissions, path, errno: e, syscall: .chmod))
         }
-        return nil
+        return first
     }
 
     func applyToSymlink(_ st: FileStat, at path: Path) -> CopyError? {
@@ -76,6 +69,22 @@ struct Metadata {
             return ownershipFailure(e, path: path)
         }
         return nil
+    }
+
+    /// The mode to set at the end, or nil when what the copy was created with is right.
+    private func finalMode(_ st: FileStat, isNew: Bool, ownershipKept: Bool, isDirectory: Bool) -> UInt32? {
+        if preserve.mode {
+            // Set-id bits never survive a failed chown.
+            return ownershipKept ? st.permissions : st.permissions & ~UInt32(S_ISUID | S_ISGID)
+        }
+        guard isNew else { return nil }
+        let wanted = st.permissions & 0o777 & ~umask
+        if isDirectory {
+            // Made with u+rwx so its contents could arrive: give it what mkdir would have.
+            return wanted != (st.permissions & 0o777 | 0o700) & ~umask ? wanted : nil
+        }
+        // Created owner-only while the data moved (when ownership is kept): widen now.
+        return preserve.ownership ? wanted : nil
     }
 
     /// Not being allowed to give a file away is expected for ordinary users (GNU stays quiet).

@@ -34,6 +34,7 @@ public enum Messages {
         case .preserveTimes: head = "preserving times for \(p)"
         case .preservePermissions: head = "preserving permissions for \(p)"
         case .preserveOwnership: head = "failed to preserve ownership for \(p)"
+        case .preserveXattr: head = "setting attributes for \(p)"
         case .removeExisting: head = "cannot remove \(p)"
         }
         guard let errno = e.errno else { return head }

@@ -45,6 +45,7 @@ public struct Errno: Error, Hashable, Sendable, CustomStringConvertible {
     public static let EDQUOT = Errno(Glibc.EDQUOT)
     public static let ENODATA = Errno(Glibc.ENODATA)
     public static let ENXIO = Errno(Glibc.ENXIO)
+    public static let ERANGE = Errno(Glibc.ERANGE)
 
     /// Errnos that mean "this kernel path does not work for this pair of files", after which
     /// the next strategy may take over at the byte reached. Anything else is a real error.

@@ -49,6 +49,10 @@ public struct Syscalls: Sendable {
     public var fsType: @Sendable (_ fd: Int32) -> SysResult<Int>
     /// posix_fadvise(POSIX_FADV_SEQUENTIAL): a larger readahead window for the source.
     public var adviseSequential: @Sendable (_ fd: Int32) -> SysResult<Void>
+    /// Extended attributes of an open file, or of a name without following a symlink.
+    public var listXattrs: @Sendable (_ target: XattrTarget) -> SysResult<[[UInt8]]>
+    public var getXattr: @Sendable (_ target: XattrTarget, _ name: [UInt8]) -> SysResult<[UInt8]>
+    public var setXattr: @Sendable (_ target: XattrTarget, _ name: [UInt8], _ value: [UInt8]) -> SysResult<Void>
 }
 
 extension Syscalls {
@@ -147,6 +151,65 @@ extension Syscalls {
             }
         },
         fsType: { fd in valueOrErrno(zcp_fs_type(fd)) },
-        adviseSequential: { fd in nothingOrErrno(zcp_fadvise_sequential(fd)) }
+        adviseSequential: { fd in nothingOrErrno(zcp_fadvise_sequential(fd)) },
+        listXattrs: { target in
+            let list = growingBuffer { buf, size in
+                switch target {
+                case .fd(let fd): return flistxattr(fd, buf, size)
+                case .path(let p): return p.withCString { llistxattr($0, buf, size) }
+                }
+            }
+            return list.map { bytes in bytes.split(separator: 0).map(Array.init) }
+        },
+        getXattr: { target, name in
+            var cname = name
+            cname.append(0)
+            return cname.withUnsafeBufferPointer { n in
+                n.baseAddress!.withMemoryRebound(to: CChar.self, capacity: n.count) { cn in
+                    growingBuffer { buf, size in
+                        switch target {
+                        case .fd(let fd): return fgetxattr(fd, cn, buf, size)
+                        case .path(let p): return p.withCString { lgetxattr($0, cn, buf, size) }
+                        }
+                    }
+                }
+            }
+        },
+        setXattr: { target, name, value in
+            var cname = name
+            cname.append(0)
+            return cname.withUnsafeBufferPointer { n in
+                n.baseAddress!.withMemoryRebound(to: CChar.self, capacity: n.count) { cn in
+                    value.withUnsafeBytes { v in
+                        switch target {
+                        case .fd(let fd): return nothingOrErrno(fsetxattr(fd, cn, v.baseAddress, v.count, 0))
+                        case .path(let p): return p.withCString { nothingOrErrno(lsetxattr($0, cn, v.baseAddress, v.count, 0)) }
+                        }
+                    }
+                }
+            }
+        }
     )
+}
+
+/// Where an extended-attribute call acts: an open descriptor, or a name (symlinks not followed).
+public enum XattrTarget: Sendable {
+    case fd(Int32)
+    case path(Path)
+}
+
+/// Calls a size-query-then-fill function (listxattr, getxattr) until the buffer is big enough.
+private func growingBuffer(_ call: (UnsafeMutablePointer<CChar>?, Int) -> Int) -> SysResult<[UInt8]> {
+    var size = 256
+    while true {
+        var buf = [UInt8](repeating: 0, count: size)
+        let n = buf.withUnsafeMutableBufferPointer { b in
+            b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: size) { call($0, size) }
+        }
+        if n >= 0 { return .success(Array(buf[0..<n])) }
+        let e = Errno.current
+        guard e == .ERANGE else { return .failure(e) }
+        let needed = call(nil, 0)
+        size = needed > size ? needed : size * 4
+    }
 }

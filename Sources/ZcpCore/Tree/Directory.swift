@@ -37,7 +37,7 @@ extension Copier {
             if !copyObject(src.appending(entry.name), to: dst.appending(entry.name), top: top) { ok = false }
             if intoItself { break }
         }
-        if let e = Metadata(copier: self).applyToPath(st, at: dst, isNew: existing == nil, isDirectory: true) {
+        if let e = Metadata(copier: self).applyToPath(st, source: src, at: dst, isNew: existing == nil, isDirectory: true) {
             ok = fail(e)
         }
         return ok

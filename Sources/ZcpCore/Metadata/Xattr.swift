@@ -1,0 +1,36 @@
+/// Copies extended attributes (--preserve=xattr, -a). POSIX ACLs travel with the mode, and
+/// SELinux labels with the context, so their attributes are left to those steps.
+struct XattrCopier {
+    let sys: Syscalls
+    /// Named explicitly (--preserve=xattr): failures are errors. Under -a they are quiet.
+    let required: Bool
+
+    static func isLeftOut(_ name: [UInt8]) -> Bool {
+        let text = String(decoding: name, as: UTF8.self)
+        return text.hasPrefix("system.posix_acl_") || text == "security.selinux"
+    }
+
+    /// Copies every attribute of `from` onto `to`; `path` names the copy in messages.
+    func copy(from: XattrTarget, to: XattrTarget, path: Path) -> CopyError? {
+        let names: [[UInt8]]
+        switch sys.listXattrs(from) {
+        case .success(let n): names = n
+        case .failure(let e):
+            if e == .EOPNOTSUPP || e == .ENODATA || !required { return nil }
+            return CopyError(.preserveXattr, path, errno: e, syscall: .flistxattr)
+        }
+        var firstFailure: CopyError? = nil
+        for name in names where !Self.isLeftOut(name) {
+            guard case .success(let value) = sys.getXattr(from, name) else { continue }
+            if case .failure(let e) = sys.setXattr(to, name, value) {
+                // Without privilege, trusted.* and the like are not ours to copy (as GNU).
+                if e == .EPERM && !String(decoding: name, as: UTF8.self).hasPrefix("user.") { continue }
+                if required && firstFailure == nil {
+                    firstFailure = CopyError(.preserveXattr, path, errno: e, syscall: .fsetxattr)
+                }
+                if e == .EOPNOTSUPP { break }
+            }
+        }
+        return firstFailure
+    }
+}
