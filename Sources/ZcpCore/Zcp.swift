@@ -61,9 +61,20 @@ public enum Zcp {
             case .success: break
             }
         }
+        if options.parents && directory == nil {
+            reporter.message("with --parents, the destination must be a directory")
+            writeStderr("Try '\(reporter.program) --help' for more information.\n")
+            return false
+        }
         var ok = true
         for source in options.sources {
-            let dest = directory.map { $0.appending(source.lastComponent) } ?? options.destination!
+            let dest: Path
+            if options.parents, let directory {
+                guard copier.makeParents(of: source, under: directory) else { ok = false; continue }
+                dest = directory.appending(source)
+            } else {
+                dest = directory.map { $0.appending(source.lastComponent) } ?? options.destination!
+            }
             if !copier.copy(source: source, to: dest) { ok = false }
         }
         return ok

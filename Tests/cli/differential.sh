@@ -69,6 +69,70 @@ differ "sparse file stays sparse"    sparse -- s s2
 differ "--sparse=never"              sparse -- --sparse=never s s2
 differ "--strip-trailing-slashes"    files -- -r --strip-trailing-slashes dir/ d2
 
+# Existing destinations, backups, links
+older() { files; printf 'newer\n' > existing; touch -d @1700000000 existing; touch -d @1500000000 f1; printf 'older\n' > stale; touch -d @1400000000 stale; }
+backups() { with_dest_file; printf 'b1\n' > existing.~1~; printf 'b4\n' > existing.~4~; }
+dangling() { files; ln -s nowhere dl; }
+dirlink() { tree; mkdir -p real/sub; ln -s real dst; mkdir -p dst2; ln -s ../real dst2/sub; }
+differ "-n keeps existing"           with_dest_file -- -n f1 existing
+differ "-u skips newer dest"         older -- -u f1 existing
+differ "-u replaces older dest"      older -- -uv f2 stale
+differ "-b simple backup"            with_dest_file -- -bv f1 existing
+differ "--backup=numbered"           backups -- --backup=numbered f1 existing
+differ "--backup=existing"           backups -- --backup=existing f1 existing
+differ "--backup=nil, no numbered"   with_dest_file -- --backup=nil f1 existing
+differ "-S suffix"                   with_dest_file -- -S .bak f1 existing
+differ "--backup=t abbreviated nu"   backups -- --backup=nu f1 existing
+differ "--backup ambiguous"          with_dest_file -- --backup=n f1 existing
+differ "--backup invalid"            with_dest_file -- --backup=sometimes f1 existing
+differ "-b with -n refused"          with_dest_file -- -b -n f1 existing
+differ "--remove-destination"        with_dest_file -- --remove-destination f1 existing
+differ "-l hard link"                files -- -l f1 hl
+differ "-l onto existing fails"      with_dest_file -- -l f1 existing
+differ "-lf onto existing"           with_dest_file -- -lf f1 existing
+differ "-rl tree of links"           tree -- -rl src dst
+differ "-s relative in cwd"          files -- -s f1 sl
+differ "-s relative elsewhere"       files -- -s f1 dir/sl
+differ "-s and -l refused"           files -- -s -l f1 x
+differ "dangling symlink dest"       dangling -- f1 dl
+differ "-f dangling symlink dest"    dangling -- -f f1 dl
+differ "--remove-destination dangling" dangling -- --remove-destination f1 dl
+differ "just-created"                tree -- src/a src/sub/deeper/c src/hard-a src/empty
+differ "--parents"                   tree -- --parents -v src/sub/b src/sub/deeper/c src/empty
+differ "--parents without dir"       tree -- --parents src/a new
+differ "--attributes-only new"       tree -- --attributes-only -p src/sub/b attr
+differ "--attributes-only existing"  with_dest_file -- --attributes-only f1 existing
+differ "-Z ignored"                  files -- -Z f1 z
+differ "--context=CTX warns"         files -- --context=system_u:object_r:tmp_t f1 z
+differ "dir into symlinked dir"      dirlink -- -r src dst
+differ "nested symlink to dir"       dirlink -- -r src/sub dst2
+differ "--reflink abbreviated"       files -- --reflink=nev f1 r
+differ "-x single fs"                tree -- -rx src dst
+
+# Deliberate differences from GNU cp 9.1 (the oracle here), each with its reason.
+# 1. --keep-directory-symlink (newer GNU; 9.1 rejects it): a symlink to a directory at the
+#    destination is used as that directory.
+(cd "$WORK" && rm -rf kd && mkdir kd && cd kd && dirlink && "$ZCP" -r --keep-directory-symlink src/sub dst2)
+eq "--keep-directory-symlink: status" 0 "$?"
+check "--keep-directory-symlink: copied through the link" test -f "$WORK/kd/real/b"
+check "--keep-directory-symlink: link kept" test -L "$WORK/kd/dst2/sub"
+# 2. -i: GNU 9.2+ exits 1 when an overwrite is declined (9.1 exits 0).
+(cd "$WORK" && rm -rf ia && mkdir ia && cd ia && with_dest_file && echo n | "$ZCP" -i f1 existing 2>../ia.err)
+eq "-i declined: status 1 (GNU 9.2+)" 1 "$?"
+eq "-i declined: prompt" "$ZCP: overwrite 'existing'? " "$(cat "$WORK/ia.err")"
+eq "-i declined: untouched" old "$(cat "$WORK/ia/existing")"
+(cd "$WORK/ia" && echo yes | "$ZCP" -i f1 existing 2>/dev/null)
+eq "-i accepted: status" 0 "$?"
+eq "-i accepted: copied" one "$(cat "$WORK/ia/existing")"
+# 3. --update=WHEN (GNU 9.3+; 9.1 has only -u).
+(cd "$WORK/ia" && printf 'x\n' > n1 && "$ZCP" --update=none f1 n1 && "$ZCP" --update=none f1 n2)
+eq "--update=none: existing kept, missing copied" "x one" "$(cat "$WORK/ia/n1") $(cat "$WORK/ia/n2")"
+(cd "$WORK/ia" && "$ZCP" --update=none-fail f1 n1 2>../nf.err)
+eq "--update=none-fail: status" 1 "$?"
+eq "--update=none-fail: message" "$ZCP: not replacing 'n1'" "$(cat "$WORK/nf.err")"
+(cd "$WORK/ia" && "$ZCP" --update=all f1 n1)
+eq "--update=all: replaced" one "$(cat "$WORK/ia/n1")"
+
 # Extended attributes
 xattrs() { tree; setfattr -n user.colour -v blue src/a; setfattr -n user.empty src/sub; stamp src/a; }
 differ "-a keeps xattrs"             xattrs --times -- -a src dst

@@ -86,9 +86,9 @@ public struct Options: Sendable {
 
     public init() {}
 
-    /// `-R` without -L/-H copies symlinks as symlinks; without -R, symlinks are followed.
+    /// `-R` without -L/-H copies symlinks as symlinks; without -R (or with -l), they are followed.
     public var effectiveDereference: Dereference {
-        dereference ?? (recursive ? .never : .always)
+        dereference ?? (recursive && !hardLink ? .never : .always)
     }
 
     /// The chain the engine walks for each file, after --reflink and --sparse had their say.

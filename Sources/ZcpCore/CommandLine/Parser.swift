@@ -22,13 +22,27 @@ public struct CommandLineParser {
 
     enum Long: Int32 {
         case copyContents = 256, debug, stats, report, strategy, noPreserve, preserve, reflink
-        case sparse, stripTrailingSlashes, help, version
+        case sparse, stripTrailingSlashes, help, version, attributesOnly, backup, context
+        case keepDirectorySymlink, parents, removeDestination, update
     }
 
-    static let shortOptions = "adfHLpPrRt:Tv"
+    static let shortOptions = "abdfHilLnpPrRsS:t:TuvxZ"
 
     static let longOptions: [(name: String, arg: Int32, val: Int32)] = [
         ("archive", no_argument, Int32(UInt8(ascii: "a"))),
+        ("attributes-only", no_argument, Long.attributesOnly.rawValue),
+        ("backup", optional_argument, Long.backup.rawValue),
+        ("context", optional_argument, Long.context.rawValue),
+        ("interactive", no_argument, Int32(UInt8(ascii: "i"))),
+        ("keep-directory-symlink", no_argument, Long.keepDirectorySymlink.rawValue),
+        ("link", no_argument, Int32(UInt8(ascii: "l"))),
+        ("no-clobber", no_argument, Int32(UInt8(ascii: "n"))),
+        ("one-file-system", no_argument, Int32(UInt8(ascii: "x"))),
+        ("parents", no_argument, Long.parents.rawValue),
+        ("remove-destination", no_argument, Long.removeDestination.rawValue),
+        ("suffix", required_argument, Int32(UInt8(ascii: "S"))),
+        ("symbolic-link", no_argument, Int32(UInt8(ascii: "s"))),
+        ("update", optional_argument, Long.update.rawValue),
         ("copy-contents", no_argument, Long.copyContents.rawValue),
         ("debug", no_argument, Long.debug.rawValue),
         ("dereference", no_argument, Int32(UInt8(ascii: "L"))),
@@ -54,6 +68,9 @@ public struct CommandLineParser {
     public func parse(argc: Int32, argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> ParseOutcome {
         var options = Options()
         var chosenStrategies: [StrategyID]? = nil
+        var makeBackups = false
+        var backupArgument: String? = nil
+        var suffixGiven = false
         let cNames: [UnsafeMutablePointer<CChar>] = Self.longOptions.map { strdup($0.name)! }
         defer { cNames.forEach { free($0) } }
         var table = Self.longOptions.enumerated().map { i, o in
@@ -76,6 +93,33 @@ public struct CommandLineParser {
             case Int32(UInt8(ascii: "d")):
                 options.dereference = .never
                 options.preserve.links = true
+            case Int32(UInt8(ascii: "b")):
+                makeBackups = true
+            case Long.backup.rawValue:
+                makeBackups = true
+                if let arg { backupArgument = arg }
+            case Int32(UInt8(ascii: "S")):
+                makeBackups = true
+                options.backupSuffix = arg ?? "~"
+                suffixGiven = true
+            case Int32(UInt8(ascii: "i")): options.interactive = .always
+            case Int32(UInt8(ascii: "n")): options.interactive = .noClobber
+            case Int32(UInt8(ascii: "l")): options.hardLink = true
+            case Int32(UInt8(ascii: "s")): options.symbolicLink = true
+            case Int32(UInt8(ascii: "u")): options.update = .older
+            case Long.update.rawValue:
+                switch ArgMatch.match(arg ?? "older", Self.updateWords) {
+                case .success(let mode): options.update = mode
+                case .failure(let f): return argumentError(f, arg ?? "", for: "--update", Self.updateWords)
+                }
+            case Int32(UInt8(ascii: "x")): options.oneFileSystem = true
+            case Int32(UInt8(ascii: "Z")): break  // no SELinux: the default context is all there is
+            case Long.context.rawValue:
+                if arg != nil { err("\(program): warning: ignoring --context; it requires an SELinux-enabled kernel\n") }
+            case Long.attributesOnly.rawValue: options.attributesOnly = true
+            case Long.keepDirectorySymlink.rawValue: options.keepDirectorySymlink = true
+            case Long.parents.rawValue: options.parents = true
+            case Long.removeDestination.rawValue: options.removeDestination = true
             case Int32(UInt8(ascii: "f")): options.force = true
             case Int32(UInt8(ascii: "H")): options.dereference = .commandLineOnly
             case Int32(UInt8(ascii: "L")): options.dereference = .always
@@ -114,15 +158,15 @@ public struct CommandLineParser {
                 }
                 for a in attrs { options.preserve[a] = false }
             case Long.reflink.rawValue:
-                guard let mode = Options.ReflinkMode(rawValue: arg ?? "always") else {
-                    return invalid(arg ?? "", for: "--reflink", valid: ["auto", "always", "never"])
+                switch ArgMatch.match(arg ?? "always", Self.reflinkWords) {
+                case .success(let mode): options.reflink = mode
+                case .failure(let f): return argumentError(f, arg ?? "", for: "--reflink", Self.reflinkWords)
                 }
-                options.reflink = mode
             case Long.sparse.rawValue:
-                guard let mode = Options.SparseMode(rawValue: arg ?? "") else {
-                    return invalid(arg ?? "", for: "--sparse", valid: ["never", "auto", "always"])
+                switch ArgMatch.match(arg ?? "", Self.sparseWords) {
+                case .success(let mode): options.sparse = mode
+                case .failure(let f): return argumentError(f, arg ?? "", for: "--sparse", Self.sparseWords)
                 }
-                options.sparse = mode
             case Long.stripTrailingSlashes.rawValue: options.stripTrailingSlashes = true
             case Long.help.rawValue:
                 out(Usage.help(program: program))
@@ -135,6 +179,30 @@ public struct CommandLineParser {
                 err("Try '\(program) --help' for more information.\n")
                 return .exit(1)
             }
+        }
+        if makeBackups {
+            // --backup=CONTROL, else $VERSION_CONTROL, else "existing".
+            let envControl = getenv("VERSION_CONTROL").map { String(cString: $0) }
+            let word = backupArgument ?? envControl ?? "existing"
+            switch ArgMatch.match(word, Self.backupWords) {
+            case .success(let control): options.backup = control
+            case .failure(let f):
+                return argumentError(f, word, for: backupArgument == nil ? "$VERSION_CONTROL" : "backup type", Self.backupWords)
+            }
+            if !suffixGiven, let env = getenv("SIMPLE_BACKUP_SUFFIX").map({ String(cString: $0) }), !env.isEmpty,
+               !env.contains("/") {
+                options.backupSuffix = env
+            }
+            if options.interactive == .noClobber {
+                err("\(program): options --backup and --no-clobber are mutually exclusive\n")
+                err("Try '\(program) --help' for more information.\n")
+                return .exit(1)
+            }
+        }
+        if options.hardLink && options.symbolicLink {
+            err("\(program): cannot make both hard and symbolic links\n")
+            err("Try '\(program) --help' for more information.\n")
+            return .exit(1)
         }
         if let chosen = chosenStrategies {
             options.strategies = chosen
@@ -197,6 +265,31 @@ public struct CommandLineParser {
         return .exit(1)
     }
 
+    static let reflinkWords: [(String, Options.ReflinkMode)] = [("auto", .auto), ("always", .always), ("never", .never)]
+    static let sparseWords: [(String, Options.SparseMode)] = [("never", .never), ("auto", .auto), ("always", .always)]
+    static let updateWords: [(String, Options.UpdateMode)] = [
+        ("all", .all), ("none", .none), ("none-fail", .noneFail), ("older", .older)]
+    static let backupWords: [(String, Options.BackupControl)] = [
+        ("none", .none), ("off", .none), ("simple", .simple), ("never", .simple),
+        ("existing", .existing), ("nil", .existing), ("numbered", .numbered), ("t", .numbered)]
+
+    /// GNU's argmatch diagnostics: synonyms listed together on one line.
+    func argumentError<T: Equatable>(_ failure: ArgMatch.Failure, _ value: String, for option: String,
+                                     _ words: [(String, T)]) -> ParseOutcome {
+        let kind = failure == .ambiguous ? "ambiguous" : "invalid"
+        var text = "\(program): \(kind) argument \(localeQuoted(value)) for \(localeQuoted(option))\nValid arguments are:\n"
+        var i = 0
+        while i < words.count {
+            var line = "  - " + localeQuoted(words[i].0)
+            var j = i + 1
+            while j < words.count && words[j].1 == words[i].1 { line += ", " + localeQuoted(words[j].0); j += 1 }
+            text += line + "\n"
+            i = j
+        }
+        err(text + "Try '\(program) --help' for more information.\n")
+        return .exit(1)
+    }
+
     static let attributeNames = Options.Attribute.allCases.map(\.rawValue) + ["all"]
 
     static func parseAttributes(_ text: String) -> [Options.Attribute]? {
@@ -218,5 +311,17 @@ public struct CommandLineParser {
             chain.append(s)
         }
         return chain.isEmpty ? nil : chain
+    }
+}
+
+/// GNU's argmatch: an exact word, or a prefix that names only one value.
+enum ArgMatch {
+    enum Failure: Error { case invalid, ambiguous }
+
+    static func match<T: Equatable>(_ arg: String, _ words: [(String, T)]) -> Result<T, Failure> {
+        if let exact = words.first(where: { $0.0 == arg }) { return .success(exact.1) }
+        let candidates = words.filter { !arg.isEmpty && $0.0.hasPrefix(arg) }
+        guard let first = candidates.first else { return .failure(.invalid) }
+        return candidates.allSatisfy({ $0.1 == first.1 }) ? .success(first.1) : .failure(.ambiguous)
     }
 }

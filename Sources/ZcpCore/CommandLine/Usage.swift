@@ -17,6 +17,9 @@ enum Usage {
 
         Mandatory arguments to long options are mandatory for short options too.
           -a, --archive                same as -dR --preserve=all
+              --attributes-only        copy attributes only, no file data
+              --backup[=CONTROL]       back up each existing destination first
+          -b                           like --backup, with no argument
               --copy-contents          read special files (FIFOs, devices) as data when
                                          copying recursively
           -d                           same as --no-dereference --preserve=links
@@ -25,18 +28,29 @@ enum Usage {
                                          that moved the bytes and every fallback
           -f, --force                  if an existing destination cannot be opened,
                                          remove it and try again
+          -i, --interactive            ask before overwriting (overrides an earlier -n);
+                                         a declined overwrite makes the exit status 1
           -H                           follow symbolic links named on the command line
+              --keep-directory-symlink  use a symlink to a directory at the destination
+                                         as that directory
+          -l, --link                   make hard links instead of copying
           -L, --dereference            always follow symbolic links in SOURCE
+          -n, --no-clobber             never overwrite an existing file (overrides an
+                                         earlier -i)
           -P, --no-dereference         never follow symbolic links in SOURCE
           -p                           same as --preserve=mode,ownership,timestamps
               --preserve[=ATTR_LIST]   keep these attributes (default:
                                          mode,ownership,timestamps); also: links,
                                          context, xattr, all
               --no-preserve=ATTR_LIST  do not keep these attributes
+              --parents                copy SOURCE under DIRECTORY by its full name,
+                                         making the directories on the way
           -R, -r, --recursive          copy directories and everything below them
               --reflink[=WHEN]         clone data blocks: auto (default: clone where
                                          the filesystem can), always (fail otherwise),
                                          never
+              --remove-destination     remove each existing destination before opening
+                                         it (compare --force)
               --report=FILE            write one JSON object per copied object to FILE
                                          ('-' for standard output) as each one finishes
               --sparse=WHEN            holes in SOURCE: auto and always keep them,
@@ -49,14 +63,27 @@ enum Usage {
                                          them tried in that order; a single forced
                                          strategy never falls back
               --strip-trailing-slashes  remove trailing slashes from each SOURCE
+          -s, --symbolic-link          make symbolic links instead of copying
+          -S, --suffix=SUFFIX          backup suffix instead of ~
           -t, --target-directory=DIRECTORY  copy every SOURCE into DIRECTORY
           -T, --no-target-directory    treat DEST as a normal file
+          -u                           same as --update=older
+              --update[=WHEN]          which existing destinations to replace: all,
+                                         none (skip them), none-fail (skip and fail),
+                                         older (default: only those older than SOURCE)
           -v, --verbose                say what is being copied
+          -x, --one-file-system        stay on the filesystem of each SOURCE
+          -Z                           accepted; this kernel has no SELinux
+              --context[=CTX]          accepted with a warning when CTX is given
               --help        display this help and exit
               --version     output version information and exit
 
         Symbolic links in SOURCE are followed unless copying recursively, where they are
         copied as links (-H, -L and -P change this; the last one given wins).
+
+        CONTROL for --backup (or $VERSION_CONTROL): none/off, numbered/t,
+        existing/nil (numbered if numbered backups exist, else simple; the default),
+        simple/never. The suffix is ~ unless -S or $SIMPLE_BACKUP_SUFFIX says otherwise.
 
         Exit status: 0 when every SOURCE was copied, 1 when any failed.
 

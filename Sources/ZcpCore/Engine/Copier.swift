@@ -21,6 +21,11 @@ public final class Copier {
     var newDirectories: Set<FileID> = []
     /// Sources with several links, to the first destination made for them (--preserve=links).
     var linkedDestinations: [FileID: Path] = [:]
+    /// Destinations this run made, when several sources could name the same one.
+    var justCreated: Set<Path> = []
+    var tracksJustCreated: Bool { options.sources.count > 1 }
+    /// The device of the command-line directory being copied (-x stays on it).
+    var topDevice: UInt64 = 0
     /// Set when an operand turned out to be copied into itself: its walk stops there.
     var intoItself = false
 
@@ -70,22 +75,42 @@ public final class Copier {
         case .failure(.ENOENT): existing = nil
         case .failure(let e): return fail(CopyError(.stat, dst, errno: e, syscall: .lstat))
         }
-        let copiesLinkItself = st.kind == .symlink
-        if let d = existing, d.kind == .symlink, !copiesLinkItself {
-            // Write through a symlink at the destination, as GNU does.
-            if case .success(let target) = sys.stat(dst, true) { existing = target }
+        let replacesName = st.kind == .symlink || options.symbolicLink || options.hardLink
+            || options.removeDestination
+        if let d = existing, d.kind == .symlink, !replacesName {
+            // Data is written through a symlink at the destination, as GNU does, but never
+            // through one that points nowhere.
+            switch sys.stat(dst, true) {
+            case .success(let target): existing = target
+            case .failure: return fail(CopyError(.danglingDestination, dst))
+            }
         }
         if let d = existing {
-            if d.isSameFile(as: st) { return fail(CopyError(.sameFile, src, dst)) }
+            if d.isSameFile(as: st) && !(options.symbolicLink && d.kind == .symlink) {
+                return fail(CopyError(.sameFile, src, dst))
+            }
             if d.isDirectory { return fail(CopyError(.overwriteDirectoryWithNonDirectory, dst)) }
+        }
+        var backup: Path? = nil
+        switch decideOverwrite(src, st, dst, existing: existing) {
+        case .skip(let ok): return ok
+        case .fail(let e): return fail(e)
+        case .proceed(let remaining, let made):
+            existing = remaining
+            backup = made
         }
 
         var record = FileRecord(source: src, dest: dst, kind: st.kind)
         record.size = st.kind == .file ? st.size : 0
+        record.backup = backup
         let started = zcp_monotonic_ns()
         let id = FileID(st)
-        if options.preserve.links && st.nlink > 1, let first = linkedDestinations[id] {
-            record.error = makeHardLink(to: first, at: dst, replacing: existing)
+        if options.symbolicLink {
+            record.error = makeSymbolicLink(to: src, at: dst, replacing: existing)
+        } else if options.hardLink {
+            record.error = makeHardLink(to: src, at: dst, replacing: existing, follow: follow)
+        } else if options.preserve.links && st.nlink > 1, let first = linkedDestinations[id] {
+            record.error = makeHardLink(to: first, at: dst, replacing: existing, follow: false)
         } else {
             switch st.kind {
             case .file:
@@ -103,18 +128,33 @@ public final class Copier {
             }
             if record.error == nil && options.preserve.links && st.nlink > 1 { linkedDestinations[id] = dst }
         }
+        if tracksJustCreated && (record.error == nil || record.error!.isMetadata) { justCreated.insert(dst) }
         record.elapsedNs = zcp_monotonic_ns() - started
         if record.error != nil { record.status = .error }
         reporter.finished(record)
         return record.error == nil
     }
 
-    private func makeHardLink(to first: Path, at dst: Path, replacing existing: FileStat?) -> CopyError? {
-        if existing != nil, case .failure(let e) = sys.unlink(dst) {
-            return CopyError(.removeExisting, dst, errno: e, syscall: .unlink)
+    private func makeSymbolicLink(to target: Path, at dst: Path, replacing existing: FileStat?) -> CopyError? {
+        if target.bytes.first != UInt8(ascii: "/") && dst.bytes.contains(UInt8(ascii: "/")) {
+            return CopyError(.relativeSymlinkOutsideCurrentDirectory, dst)
         }
-        if case .failure(let e) = sys.link(first, dst) {
-            return CopyError(.create(.file), dst, errno: e, syscall: .link)
+        if existing != nil && (options.force || options.removeDestination) {
+            if case .failure(let e) = sys.unlink(dst) { return CopyError(.removeExisting, dst, errno: e, syscall: .unlink) }
+        }
+        if case .failure(let e) = sys.symlink(target, dst) {
+            return CopyError(.symlink, dst, errno: e, syscall: .symlink)
+        }
+        return nil
+    }
+
+    private func makeHardLink(to first: Path, at dst: Path, replacing existing: FileStat?, follow: Bool) -> CopyError? {
+        // -l onto an existing file needs -f (GNU); a kept hard link (-a) replaces it.
+        if existing != nil && (!options.hardLink || options.force) {
+            if case .failure(let e) = sys.unlink(dst) { return CopyError(.removeExisting, dst, errno: e, syscall: .unlink) }
+        }
+        if case .failure(let e) = sys.link(first, dst, follow) {
+            return CopyError(.hardLink, dst, first, errno: e, syscall: .link)
         }
         return nil
     }

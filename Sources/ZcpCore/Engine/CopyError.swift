@@ -13,7 +13,8 @@ public struct CopyError: Error, Sendable {
         case sameFile, omitDirectory, overwriteDirectoryWithNonDirectory
         case overwriteNonDirectoryWithDirectory, intoItself
         case preserveTimes, preservePermissions, preserveOwnership, preserveXattr
-        case removeExisting
+        case removeExisting, willNotOverwriteJustCreated, notReplacing, backup
+        case hardLink, relativeSymlinkOutsideCurrentDirectory, danglingDestination
     }
 
     public var what: What

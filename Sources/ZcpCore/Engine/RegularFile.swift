@@ -23,7 +23,9 @@ extension Copier {
         var created = false
         var dstFd: Int32 = -1
         if existing != nil {
-            switch retryingEINTR({ sys.open(dst, O_WRONLY | O_TRUNC, 0) }) {
+            // --attributes-only leaves existing data alone.
+            let truncate = options.attributesOnly ? 0 : O_TRUNC
+            switch retryingEINTR({ sys.open(dst, O_WRONLY | truncate, 0) }) {
             case .success(let fd): dstFd = fd
             case .failure(let e):
                 guard options.force else { return CopyError(.openForWriting, dst, errno: e, syscall: .open) }

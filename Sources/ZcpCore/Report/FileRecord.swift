@@ -19,6 +19,8 @@ public struct FileRecord: Sendable {
     /// Bytes moved by each strategy, indexed by `StrategyID.rawValue`.
     public var bytesByStrategy: [Int64] = [0, 0, 0, 0, 0]
     public var fallbacks: [Fallback] = []
+    /// Where an existing destination was moved first (--backup).
+    public var backup: Path? = nil
     public var extents = 0
     public var holeBytes: Int64 = 0
     public var sparseDetection = false

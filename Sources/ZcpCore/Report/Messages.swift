@@ -36,6 +36,13 @@ public enum Messages {
         case .preserveOwnership: head = "failed to preserve ownership for \(p)"
         case .preserveXattr: head = "setting attributes for \(p)"
         case .removeExisting: head = "cannot remove \(p)"
+        case .willNotOverwriteJustCreated: head = "will not overwrite just-created \(p) with \(q)"
+        case .notReplacing: head = "not replacing \(p)"
+        case .backup: head = "cannot backup \(p)"
+        case .hardLink: head = "cannot create hard link \(p) to \(q)"
+        case .relativeSymlinkOutsideCurrentDirectory:
+            head = "\(e.path.description): can make relative symbolic links only in current directory"
+        case .danglingDestination: head = "not writing through dangling symlink \(p)"
         }
         guard let errno = e.errno else { return head }
         return head + ": " + errno.message

@@ -33,7 +33,9 @@ public final class Reporter: @unchecked Sendable {
         if let e = r.error { error(e) }
         var text = ""
         if verbose && !r.quiet {
-            text = quoted(r.source) + " -> " + quoted(r.dest) + "\n"
+            text = quoted(r.source) + " -> " + quoted(r.dest)
+            if let b = r.backup { text += " (backup: " + quoted(b) + ")" }
+            text += "\n"
             if debug && r.kind == .file { text += Self.debugLine(r) + "\n" }
         }
         lock.locked {
@@ -48,6 +50,11 @@ public final class Reporter: @unchecked Sendable {
             if r.status == .error { errors += 1 }
             if let report, !r.quiet { report.write(JSON.line(for: r)) }
         }
+    }
+
+    /// A line on stdout as it is (GNU's --parents -v lines are not quoted).
+    public func plain(_ line: String) {
+        lock.locked { stdout.write(line + "\n") }
     }
 
     /// An error message on stderr, GNU-shaped.

@@ -12,7 +12,7 @@ public struct Syscalls: Sendable {
     public var mkdir: @Sendable (_ path: Path, _ mode: UInt32) -> SysResult<Void>
     public var mknod: @Sendable (_ path: Path, _ mode: UInt32, _ dev: UInt64) -> SysResult<Void>
     public var symlink: @Sendable (_ target: Path, _ path: Path) -> SysResult<Void>
-    public var link: @Sendable (_ existing: Path, _ new: Path) -> SysResult<Void>
+    public var link: @Sendable (_ existing: Path, _ new: Path, _ followSymlinks: Bool) -> SysResult<Void>
     public var readlink: @Sendable (_ path: Path) -> SysResult<Path>
     public var unlink: @Sendable (_ path: Path) -> SysResult<Void>
     public var rmdir: @Sendable (_ path: Path) -> SysResult<Void>
@@ -69,8 +69,10 @@ extension Syscalls {
         symlink: { target, path in
             target.withCString { t in path.withCString { nothingOrErrno(Glibc.symlink(t, $0)) } }
         },
-        link: { existing, new in
-            existing.withCString { e in new.withCString { nothingOrErrno(Glibc.linkat(AT_FDCWD, e, AT_FDCWD, $0, 0)) } }
+        link: { existing, new, follow in
+            existing.withCString { e in
+                new.withCString { nothingOrErrno(Glibc.linkat(AT_FDCWD, e, AT_FDCWD, $0, follow ? AT_SYMLINK_FOLLOW : 0)) }
+            }
         },
         readlink: { path in
             path.withCString { cpath in

@@ -8,10 +8,14 @@ extension Copier {
             return fail(CopyError(.intoItself, top.src, top.dst))
         }
         var existing: FileStat?
-        switch sys.stat(dst, true) {
+        switch sys.stat(dst, false) {
         case .success(let d): existing = d
         case .failure(.ENOENT): existing = nil
-        case .failure(let e): return fail(CopyError(.stat, dst, errno: e, syscall: .stat))
+        case .failure(let e): return fail(CopyError(.stat, dst, errno: e, syscall: .lstat))
+        }
+        if let d = existing, d.kind == .symlink, options.keepDirectorySymlink,
+           case .success(let target) = sys.stat(dst, true) {
+            existing = target  // a symlink to a directory is used as that directory
         }
         if let d = existing, !d.isDirectory {
             return fail(CopyError(.overwriteNonDirectoryWithDirectory, dst, src))
@@ -27,6 +31,11 @@ extension Copier {
         }
         reporter.finished(record)
 
+        if src == top.src { topDevice = st.dev }
+        if options.oneFileSystem && st.dev != topDevice {
+            // -x: the mount point is copied, not what is mounted on it.
+            return applyDirectoryMetadata(src, st, at: dst, isNew: existing == nil)
+        }
         let entries: [(name: Path, ino: UInt64)]
         switch sys.readDirectory(src) {
         case .failure(let e): return fail(CopyError(.readDirectory, src, errno: e, syscall: .readdir))
@@ -37,9 +46,43 @@ extension Copier {
             if !copyObject(src.appending(entry.name), to: dst.appending(entry.name), top: top) { ok = false }
             if intoItself { break }
         }
-        if let e = Metadata(copier: self).applyToPath(st, source: src, at: dst, isNew: existing == nil, isDirectory: true) {
-            ok = fail(e)
+        return applyDirectoryMetadata(src, st, at: dst, isNew: existing == nil) && ok
+    }
+
+    func applyDirectoryMetadata(_ src: Path, _ st: FileStat, at dst: Path, isNew: Bool) -> Bool {
+        if let e = Metadata(copier: self).applyToPath(st, source: src, at: dst, isNew: isNew, isDirectory: true) {
+            return fail(e)
         }
-        return ok
+        return true
+    }
+
+    /// --parents: makes the directories of `source` under `directory` as copies of the source's
+    /// own (GNU prints them with -v as `a -> d/a`).
+    func makeParents(of source: Path, under directory: Path) -> Bool {
+        var components = source.bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true).map { Path(bytes: Array($0)) }
+        guard !components.isEmpty else { return true }
+        components.removeLast()
+        var srcPrefix = source.bytes.first == UInt8(ascii: "/") ? Path("/") : Path("")
+        var dstPrefix = directory
+        for component in components {
+            srcPrefix = srcPrefix.appending(component)
+            dstPrefix = dstPrefix.appending(component)
+            let st: FileStat
+            switch sys.stat(srcPrefix, true) {
+            case .success(let s): st = s
+            case .failure(let e): return fail(CopyError(.stat, srcPrefix, errno: e, syscall: .stat))
+            }
+            switch sys.stat(dstPrefix, true) {
+            case .success(let d) where d.isDirectory: continue
+            case .success: return fail(CopyError(.overwriteNonDirectoryWithDirectory, dstPrefix, srcPrefix))
+            case .failure: break
+            }
+            if case .failure(let e) = sys.mkdir(dstPrefix, (st.permissions & 0o777) | 0o700) {
+                return fail(CopyError(.mkdir, dstPrefix, errno: e, syscall: .mkdir))
+            }
+            if options.verbose { reporter.plain("\(srcPrefix) -> \(dstPrefix)") }
+            if !applyDirectoryMetadata(srcPrefix, st, at: dstPrefix, isNew: true) { return false }
+        }
+        return true
     }
 }

@@ -1,0 +1,102 @@
+import Glibc
+
+extension Copier {
+    /// What to do about the destination of a non-directory.
+    enum Overwrite {
+        /// Go ahead; `existing` is what is still there (nil once moved away or removed).
+        case proceed(existing: FileStat?, backup: Path?)
+        /// Leave it; `ok` says whether that counts as success.
+        case skip(ok: Bool)
+        case fail(CopyError)
+    }
+
+    /// Applies GNU's rules for an existing destination: just-created files, -n, -u/--update,
+    /// -i, --backup and --remove-destination.
+    func decideOverwrite(_ src: Path, _ st: FileStat, _ dst: Path, existing: FileStat?) -> Overwrite {
+        guard let d = existing else { return .proceed(existing: nil, backup: nil) }
+        if justCreated.contains(dst) {
+            return .fail(CopyError(.willNotOverwriteJustCreated, dst, src))
+        }
+        if options.interactive == .noClobber { return .skip(ok: true) }
+        switch options.update {
+        case .all: break
+        case .none: return .skip(ok: true)
+        case .noneFail: return .fail(CopyError(.notReplacing, dst))
+        case .older:
+            let newer = st.mtime.tv_sec > d.mtime.tv_sec
+                || (st.mtime.tv_sec == d.mtime.tv_sec && st.mtime.tv_nsec > d.mtime.tv_nsec)
+            if !newer { return .skip(ok: true) }
+        }
+        if options.interactive == .always && !Prompt.ask("\(reporter.program): overwrite \(quoted(dst))? ", sys: sys) {
+            return .skip(ok: false)
+        }
+        if let control = options.backup, control != .none {
+            let name = Backup.name(for: dst, control: control, suffix: options.backupSuffix, sys: sys)
+            if case .failure(let e) = sys.rename(dst, name) {
+                return .fail(CopyError(.backup, dst, name, errno: e, syscall: .rename))
+            }
+            return .proceed(existing: nil, backup: name)
+        }
+        if options.removeDestination {
+            if case .failure(let e) = sys.unlink(dst), e != .ENOENT {
+                return .fail(CopyError(.removeExisting, dst, errno: e, syscall: .unlink))
+            }
+            return .proceed(existing: nil, backup: nil)
+        }
+        return .proceed(existing: d, backup: nil)
+    }
+}
+
+/// Asks a yes/no question on stderr and reads the answer from standard input.
+enum Prompt {
+    static func ask(_ question: String, sys: Syscalls) -> Bool {
+        writeStderr(question)
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while true {
+            let r = withUnsafeMutableBytes(of: &byte) { b in retryingEINTR { sys.read(0, b.baseAddress!, 1) } }
+            guard case .success(1) = r else { break }
+            if byte == UInt8(ascii: "\n") { break }
+            line.append(byte)
+        }
+        return line.first == UInt8(ascii: "y") || line.first == UInt8(ascii: "Y")
+    }
+}
+
+/// Backup names: `name~` (simple, or the --suffix), `name.~N~` (numbered).
+enum Backup {
+    static func name(for path: Path, control: Options.BackupControl, suffix: String, sys: Syscalls) -> Path {
+        switch control {
+        case .none, .simple:
+            return Path(bytes: path.bytes + Array(suffix.utf8))
+        case .numbered:
+            return numbered(path, after: highestNumber(path, sys: sys))
+        case .existing:
+            let n = highestNumber(path, sys: sys)
+            return n > 0 ? numbered(path, after: n) : Path(bytes: path.bytes + Array(suffix.utf8))
+        }
+    }
+
+    private static func numbered(_ path: Path, after n: Int) -> Path {
+        Path(bytes: path.bytes + Array(".~\(n + 1)~".utf8))
+    }
+
+    /// The largest N of the existing `name.~N~` beside `path`, 0 when there is none.
+    private static func highestNumber(_ path: Path, sys: Syscalls) -> Int {
+        let base = path.lastComponent.bytes
+        let slash = path.bytes.lastIndex(of: UInt8(ascii: "/"))
+        let dir = slash.map { Path(bytes: Array(path.bytes[...$0])) } ?? Path(".")
+        guard case .success(let entries) = sys.readDirectory(dir) else { return 0 }
+        var highest = 0
+        let prefix = base + Array(".~".utf8)
+        for entry in entries {
+            let name = entry.name.bytes
+            guard name.count > prefix.count + 1, name.starts(with: prefix), name.last == UInt8(ascii: "~") else { continue }
+            let digits = name[prefix.count..<(name.count - 1)]
+            guard !digits.isEmpty, digits.allSatisfy({ $0 >= 48 && $0 <= 57 }), digits.first != 48,
+                  let n = Int(String(decoding: digits, as: UTF8.self)) else { continue }
+            highest = max(highest, n)
+        }
+        return highest
+    }
+}
