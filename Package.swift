@@ -10,8 +10,10 @@ let package = Package(
     targets: [
         // _GNU_SOURCE shim for the calls Glibc's Swift module lacks.
         .target(name: "CZcp"),
+        // POSIX ACLs through libacl.
+        .systemLibrary(name: "CAcl", pkgConfig: "libacl", providers: [.apt(["libacl1-dev"])]),
         // The engine: command line, strategies, extents, metadata, tree walking, reporting.
-        .target(name: "ZcpCore", dependencies: ["CZcp"]),
+        .target(name: "ZcpCore", dependencies: ["CZcp", "CAcl"]),
         // A thin entry point.
         .executableTarget(name: "zcp", dependencies: ["ZcpCore"]),
         .testTarget(name: "ZcpCoreTests", dependencies: ["ZcpCore", "CZcp"]),

@@ -49,9 +49,11 @@ extension Copier {
         }
 
         let io = CopyIO(sys: sys, src: srcFd, dst: dstFd, worker: worker)
-        var failure = options.attributesOnly ? nil : selector.copyData(io, stat: st, record: &record)
+        var failure = options.attributesOnly ? nil
+            : selector.copyData(io, stat: st, record: &record, unshared: mustStayUnshared(dstFd))
         if failure == nil {
-            failure = Metadata(copier: self).applyToDescriptor(st, srcFd: srcFd, fd: dstFd, path: dst, isNew: created)
+            failure = Metadata(copier: self).applyToDescriptor(st, srcFd: srcFd, fd: dstFd, path: dst, isNew: created,
+                                                              record: &record)
         }
         if case .failure(let e) = sys.close(dstFd), failure == nil {
             failure = CopyError(.close, dst, errno: e, syscall: .close)
@@ -60,5 +62,27 @@ extension Copier {
             _ = sys.unlink(dst)
         }
         return failure
+    }
+
+    /// Under --reflink=never, copy_file_range must not run where it may clone extents.
+    private func mustStayUnshared(_ dstFd: Int32) -> Bool {
+        guard options.reflink == .never, selector.chain.contains(.copyFileRange) else { return false }
+        guard case .success(let type) = sys.fsType(dstFd) else { return true }
+        return FilesystemMagic.mayCloneInCopyFileRange(type)
+    }
+}
+
+/// statfs f_type values zcp needs to know.
+enum FilesystemMagic {
+    static let btrfs = 0x9123_683E
+    static let xfs = 0x5846_5342
+    static let bcachefs = 0xCA45_1A4E
+    static let nfs = 0x6969
+    static let cifs = 0xFF53_4D42
+    static let smb2 = 0xFE53_4D42
+
+    /// Filesystems whose copy_file_range may share extents (or ask the server to clone).
+    static func mayCloneInCopyFileRange(_ type: Int) -> Bool {
+        [btrfs, xfs, bcachefs, nfs, cifs, smb2].contains(type)
     }
 }

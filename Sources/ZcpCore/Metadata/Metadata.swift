@@ -16,26 +16,46 @@ struct Metadata {
         isRoot = geteuid() == 0
     }
 
-    /// A regular file, through its descriptor (`srcFd` is the open source).
-    func applyToDescriptor(_ st: FileStat, srcFd: Int32, fd: Int32, path: Path, isNew: Bool) -> CopyError? {
+    /// A regular file, through its descriptor (`srcFd` is the open source). What was kept, and
+    /// what could not be and why, goes into `record`.
+    func applyToDescriptor(_ st: FileStat, srcFd: Int32, fd: Int32, path: Path, isNew: Bool,
+                           record: inout FileRecord) -> CopyError? {
         var first: CopyError? = nil
-        func note(_ e: CopyError?) { if first == nil { first = e } }
-        if preserve.timestamps, case .failure(let e) = sys.futimens(fd, st.atime, st.mtime) {
-            note(CopyError(.preserveTimes, path, errno: e, syscall: .futimens))
+        func note(_ attribute: String, _ e: CopyError?, ok: String = "ok") {
+            record.metadata.append((attribute, e?.errno?.name ?? (e == nil ? ok : "error")))
+            if first == nil { first = e }
+        }
+        if preserve.timestamps {
+            let r = sys.futimens(fd, st.atime, st.mtime)
+            note("timestamps", r.error.map { CopyError(.preserveTimes, path, errno: $0, syscall: .futimens) })
         }
         var ownershipKept = true
         if preserve.ownership, case .failure(let e) = sys.fchown(fd, st.uid, st.gid) {
             ownershipKept = false
-            note(ownershipFailure(e, path: path))
             _ = sys.fchown(fd, UInt32.max, st.gid)  // keep at least the group where we may
+            note("ownership", ownershipFailure(e, path: path), ok: "not permitted")
+        } else if preserve.ownership {
+            note("ownership", nil)
         }
         if preserve.xattr {
-            note(XattrCopier(sys: sys, required: preserve.xattrRequired).copy(from: .fd(srcFd), to: .fd(fd), path: path))
+            note("xattr", XattrCopier(sys: sys, required: preserve.xattrRequired).copy(from: .fd(srcFd), to: .fd(fd), path: path))
         }
-        if let mode = finalMode(st, isNew: isNew, ownershipKept: ownershipKept, isDirectory: false),
-           case .failure(let e) = sys.fchmod(fd, mode) {
-            note(CopyError(.preservePermissions, path, errno: e, syscall: .fchmod))
+        guard let mode = finalMode(st, isNew: isNew, ownershipKept: ownershipKept, isDirectory: false) else { return first }
+        var aclFailure: CopyError? = nil
+        var needsChmod = true
+        if preserve.mode {
+            // ACLs are part of the mode (as GNU counts them); a trivial one is just the mode.
+            switch sys.copyACL(.fd(srcFd), .fd(fd), .access) {
+            case .success(.trivial): break
+            case .success(.copied): needsChmod = mode & 0o7000 != 0
+            case .failure(let e): aclFailure = CopyError(.preservePermissions, path, errno: e, syscall: .fsetxattr)
+            }
         }
+        var chmodFailure: CopyError? = nil
+        if needsChmod, case .failure(let e) = sys.fchmod(fd, mode) {
+            chmodFailure = CopyError(.preservePermissions, path, errno: e, syscall: .fchmod)
+        }
+        if preserve.mode { note("mode", aclFailure ?? chmodFailure) } else if let chmodFailure { note("mode", chmodFailure) }
         return first
     }
 
@@ -54,8 +74,22 @@ struct Metadata {
         if preserve.xattr {
             note(XattrCopier(sys: sys, required: preserve.xattrRequired).copy(from: .path(source), to: .path(path), path: path))
         }
-        if let mode = finalMode(st, isNew: isNew, ownershipKept: ownershipKept, isDirectory: isDirectory),
-           case .failure(let e) = sys.chmod(path, mode) {
+        guard let mode = finalMode(st, isNew: isNew, ownershipKept: ownershipKept, isDirectory: isDirectory) else {
+            return first
+        }
+        var needsChmod = true
+        if preserve.mode {
+            switch sys.copyACL(.path(source), .path(path), .access) {
+            case .success(.trivial): break
+            case .success(.copied): needsChmod = mode & 0o7000 != 0
+            case .failure(let e): note(CopyError(.preservePermissions, path, errno: e, syscall: .fsetxattr))
+            }
+            // A default ACL the destination cannot hold is dropped quietly, as GNU does.
+            if isDirectory, case .failure(let e) = sys.copyACL(.path(source), .path(path), .default), e != .EOPNOTSUPP {
+                note(CopyError(.preservePermissions, path, errno: e, syscall: .fsetxattr))
+            }
+        }
+        if needsChmod, case .failure(let e) = sys.chmod(path, mode) {
             note(CopyError(.preservePermissions, path, errno: e, syscall: .chmod))
         }
         return first

@@ -19,6 +19,8 @@ public struct FileRecord: Sendable {
     /// Bytes moved by each strategy, indexed by `StrategyID.rawValue`.
     public var bytesByStrategy: [Int64] = [0, 0, 0, 0, 0]
     public var fallbacks: [Fallback] = []
+    /// Each attribute kept or not: ("timestamps", "ok"), ("xattr", "EOPNOTSUPP"), ...
+    public var metadata: [(String, String)] = []
     /// Where an existing destination was moved first (--backup).
     public var backup: Path? = nil
     public var extents = 0
@@ -26,6 +28,8 @@ public struct FileRecord: Sendable {
     public var sparseDetection = false
     public var reflink = ReflinkOutcome.notTried
     public var copyFileRangeTried = false
+    /// Left out because it could share extents under --reflink=never.
+    public var copyFileRangeAvoided = false
     public var elapsedNs: Int64 = 0
     public var error: CopyError? = nil
     /// The source's size changed while it was read (bytes read differ from fstat's size).

@@ -38,6 +38,10 @@ enum JSON {
         }.joined(separator: ",")
         s += "],\"extents\":\(r.extents),\"hole_bytes\":\(r.holeBytes),\"elapsed_ns\":\(r.elapsedNs)"
         if r.sourceChanged { s += ",\"source_changed\":true" }
+        if !r.metadata.isEmpty {
+            s += ",\"metadata\":{" + r.metadata.map { string($0.0) + ":" + string($0.1) }.joined(separator: ",") + "}"
+        }
+        if let b = r.backup { s += ",\"backup\":" + string(b.description) }
         if let e = r.error {
             s += ",\"error\":" + string(Messages.text(for: e))
             if let errno = e.errno { s += ",\"errno\":" + string(errno.name) }

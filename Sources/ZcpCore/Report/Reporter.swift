@@ -109,7 +109,7 @@ public final class Reporter: @unchecked Sendable {
         let offload: String
         if cfrBytes > 0 { offload = "yes" }
         else if r.fallbacks.contains(where: { $0.strategy == .copyFileRange }) { offload = "unsupported" }
-        else if r.reflink == .yes { offload = "avoided" }
+        else if r.reflink == .yes || r.copyFileRangeAvoided { offload = "avoided" }
         else { offload = "no" }
         let reflink: String
         switch r.reflink {

@@ -21,7 +21,14 @@ struct StrategySelector {
 
     /// Copies the data of `io.src` (described by `stat`) into `io.dst`, filling `record`.
     /// Returns the final size the destination must have, or the error that ended the file.
-    func copyData(_ io: CopyIO, stat: FileStat, record: inout FileRecord) -> CopyError? {
+    /// `unshared`: the copy must not share extents with the source (--reflink=never on a
+    /// filesystem whose copy_file_range may clone), so copy_file_range is left out.
+    func copyData(_ io: CopyIO, stat: FileStat, record: inout FileRecord, unshared: Bool = false) -> CopyError? {
+        let chain = unshared ? self.chain.filter { $0 != .copyFileRange } : self.chain
+        if unshared && chain.count < self.chain.count { record.copyFileRangeAvoided = true }
+        if chain.isEmpty {
+            return CopyError(.strategyRefused(.copyFileRange), record.source, record.dest, errno: .EOPNOTSUPP, offset: 0)
+        }
         var index = 0
         if chain.first == .reflink {
             switch Reflink.clone(io) {
@@ -42,6 +49,14 @@ struct StrategySelector {
 
         var walker = ExtentWalker(sys: io.sys, fd: io.src, stat: stat, detectHoles: detectHoles)
         record.sparseDetection = walker.seeksHoles
+        if walker.seeksHoles {
+            // Size first: data then lands inside EOF, so no filesystem preallocates past it
+            // (xfs would keep such blocks once the size grew over them), and trailing holes
+            // need no write.
+            if case .failure(let e) = retryingEINTR({ io.sys.ftruncate(io.dst, stat.size) }) {
+                return CopyError(.extend, record.dest, errno: e, syscall: .ftruncate, offset: 0)
+            }
+        }
         var reached: Int64 = 0
         /// Set when a strategy returned no data at offset 0: read/write takes over until EOF.
         var zeroAtStart: StrategyID? = nil
@@ -96,9 +111,9 @@ struct StrategySelector {
             }
         }
         record.holeBytes = walker.seeksHoles ? max(0, stat.size - walker.dataBytes) : 0
-        if walker.seeksHoles && !record.sourceChanged {
-            // Holes at the end are not written: the size makes them.
-            if case .failure(let e) = retryingEINTR({ io.sys.ftruncate(io.dst, stat.size) }) {
+        if walker.seeksHoles && record.sourceChanged {
+            // The source ended early: the copy ends where it did.
+            if case .failure(let e) = retryingEINTR({ io.sys.ftruncate(io.dst, reached) }) {
                 return CopyError(.extend, record.dest, errno: e, syscall: .ftruncate, offset: reached)
             }
         } else if !walker.seeksHoles && reached != stat.size && stat.kind == .file && stat.size != 0 {

@@ -89,3 +89,11 @@ func retryingEINTR<T>(_ body: () -> SysResult<T>) -> SysResult<T> {
         return result
     }
 }
+
+extension Result {
+    /// The failure, if any.
+    var error: Failure? {
+        if case .failure(let e) = self { return e }
+        return nil
+    }
+}

@@ -49,6 +49,8 @@ public struct Syscalls: Sendable {
     public var fsType: @Sendable (_ fd: Int32) -> SysResult<Int>
     /// posix_fadvise(POSIX_FADV_SEQUENTIAL): a larger readahead window for the source.
     public var adviseSequential: @Sendable (_ fd: Int32) -> SysResult<Void>
+    /// Copies a POSIX ACL through libacl (see ACL.swift).
+    public var copyACL: @Sendable (_ from: XattrTarget, _ to: XattrTarget, _ kind: ACLKind) -> SysResult<ACLCopy>
     /// Extended attributes of an open file, or of a name without following a symlink.
     public var listXattrs: @Sendable (_ target: XattrTarget) -> SysResult<[[UInt8]]>
     public var getXattr: @Sendable (_ target: XattrTarget, _ name: [UInt8]) -> SysResult<[UInt8]>
@@ -154,6 +156,7 @@ extension Syscalls {
         },
         fsType: { fd in valueOrErrno(zcp_fs_type(fd)) },
         adviseSequential: { fd in nothingOrErrno(zcp_fadvise_sequential(fd)) },
+        copyACL: { from, to, kind in liveCopyACL(from: from, to: to, kind: kind) },
         listXattrs: { target in
             let list = growingBuffer { buf, size in
                 switch target {
