@@ -3,19 +3,26 @@ enum CopyFileRangeCopier: RangeCopier {
     static let id = StrategyID.copyFileRange
 
     static func copy(_ io: CopyIO, offset: inout Int64, end: Int64?) -> StepResult {
-        while end.map({ offset < $0 }) ?? true {
-            var inOff = offset
-            var outOff = offset
-            let want = chunk(offset, end, cap: maxTransferChunk)
-            switch retryingEINTR({ io.sys.copyFileRange(io.src, &inOff, io.dst, &outOff, want) }) {
-            case .failure(let e):
-                return .failed(StrategyFailure(syscall: .copyFileRange, errno: e, side: .either))
-            case .success(0):
-                return .finished(hitEOF: true)
-            case .success(let n):
-                offset += Int64(n)
-            }
+        transferLoop(.copyFileRange, offset: &offset, end: end) { start, want in
+            var inOff = start
+            var outOff = start
+            return io.sys.copyFileRange(io.src, &inOff, io.dst, &outOff, want)
         }
-        return .finished(hitEOF: false)
     }
+}
+
+/// Calls `transfer(offset, count)` until `end` (or EOF when nil), advancing `offset` by what
+/// each call moved; EINTR is retried, a 0 return is EOF.
+func transferLoop(_ syscall: Syscall, offset: inout Int64, end: Int64?,
+                  _ transfer: (Int64, Int) -> SysResult<Int>) -> StepResult {
+    while end.map({ offset < $0 }) ?? true {
+        let start = offset
+        let want = chunk(start, end, cap: maxTransferChunk)
+        switch retryingEINTR({ transfer(start, want) }) {
+        case .failure(let e): return .failed(StrategyFailure(syscall: syscall, errno: e, side: .either))
+        case .success(0): return .finished(hitEOF: true)
+        case .success(let n): offset += Int64(n)
+        }
+    }
+    return .finished(hitEOF: false)
 }

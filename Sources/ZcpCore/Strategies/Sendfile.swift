@@ -8,18 +8,9 @@ enum SendfileCopier: RangeCopier {
         if case .failure(let e) = io.sys.seekSet(io.dst, offset) {
             return .failed(StrategyFailure(syscall: .lseek, errno: e, side: .write))
         }
-        while end.map({ offset < $0 }) ?? true {
-            var inOff = offset
-            let want = chunk(offset, end, cap: maxTransferChunk)
-            switch retryingEINTR({ io.sys.sendfile(io.dst, io.src, &inOff, want) }) {
-            case .failure(let e):
-                return .failed(StrategyFailure(syscall: .sendfile, errno: e, side: .either))
-            case .success(0):
-                return .finished(hitEOF: true)
-            case .success(let n):
-                offset += Int64(n)
-            }
+        return transferLoop(.sendfile, offset: &offset, end: end) { start, want in
+            var inOff = start
+            return io.sys.sendfile(io.dst, io.src, &inOff, want)
         }
-        return .finished(hitEOF: false)
     }
 }
