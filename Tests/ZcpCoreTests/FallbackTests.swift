@@ -228,4 +228,31 @@ final class FallbackTests: XCTestCase {
         XCTAssertTrue(report.contains("\"errno\":\"EDQUOT\""), report)
         XCTAssertTrue(report.contains("\"offset\":4096"), report)
     }
+
+    /// --sparse=always: zero blocks become holes, data lands exactly, even with short writes.
+    func testZeroBlocksBecomeHolesWithShortWrites() {
+        let s = Scratch()
+        var bytes = [UInt8](repeating: 0, count: 300_000)
+        for i in 0..<5000 { bytes[i] = UInt8(i % 251 + 1) }
+        for i in 150_001..<150_100 { bytes[i] = 7 }
+        FileManager.default.createFile(atPath: s.path("a"), contents: Data(bytes))
+        var sys = Syscalls.live
+        let live = Syscalls.live
+        sys.pwrite = { fd, buf, n, off in live.pwrite(fd, buf, min(n, 1000), off) }
+        let selector = StrategySelector(chain: [.readWrite], forced: false, holesForZeros: true)
+        let sfd = open(s.path("a"), O_RDONLY), dfd = open(s.path("b"), O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        defer { close(sfd); close(dfd) }
+        var st = stat()
+        fstat(sfd, &st)
+        var record = FileRecord(source: Path("a"), dest: Path("b"), kind: .file)
+        let err = selector.copyData(CopyIO(sys: sys, src: sfd, dst: dfd, worker: Worker(sys: sys)), stat: FileStat(st), record: &record)
+        XCTAssertNil(err)
+        XCTAssertEqual(s.contents("b"), Data(bytes))
+        // Two data blocks at the start, one in the middle, and the 992-byte tail (not a whole
+        // block, so written) are all that is not a hole.
+        XCTAssertEqual(record.holeBytes, 300_000 - 8192 - 4096 - 992)
+        var out = stat()
+        fstat(dfd, &out)
+        XCTAssertLessThan(Int(out.st_blocks) * 512, 300_000 / 2)
+    }
 }

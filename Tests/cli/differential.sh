@@ -67,6 +67,13 @@ differ "dangling source"             symlinks -- dl out
 differ "-r fifo recreated"           special -- -r src dst
 differ "sparse file stays sparse"    sparse -- s s2
 differ "--sparse=never"              sparse -- --sparse=never s s2
+zeros() { { head -c 100000 /dev/zero | tr '\0' 'a'; head -c 1000000 /dev/zero; printf 'end'; head -c 300000 /dev/zero; } > z; stamp z; }
+differ "--sparse=always makes holes" zeros -- --sparse=always z z2
+differ "--sparse=auto keeps zeros"   zeros -- z z2
+devices() { mkdir src; mknod src/null c 1 3; mknod src/blk b 7 200; python3 -c "import socket; s=socket.socket(socket.AF_UNIX); s.bind('src/sock')"; stamp src src/*; }
+differ "-R device nodes, socket"     devices -- -R src dst
+differ "-a device nodes, socket"     devices --times -- -a src dst
+differ "device without -R reads it"  devices -- src/null copied-null
 differ "--strip-trailing-slashes"    files -- -r --strip-trailing-slashes dir/ d2
 
 # Existing destinations, backups, links

@@ -1,7 +1,7 @@
 # Shared helpers for zcp's command-line suites: assertions, scratch space, mounts that are
 # always undone, and a GNU-vs-zcp comparison. Sourced by each suite.
 set -u
-ZCP=${ZCP:?set ZCP to the zcp binary}
+ZCP=$(readlink -f "${ZCP:?set ZCP to the zcp binary}")
 GNU_CP=${GNU_CP:-/bin/cp}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PASS=0

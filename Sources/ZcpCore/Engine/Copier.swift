@@ -119,7 +119,7 @@ public final class Copier {
                 record.error = copySymlink(src, st, to: dst, existing: existing)
             case .fifo, .char, .block, .socket:
                 if options.recursive && !options.copyContents {
-                    record.error = makeSpecialFile(src, st, at: dst, existing: existing)
+                    record.error = makeSpecialFile(src, st, at: dst, existing: existing, record: &record)
                 } else {
                     record.error = copyRegularFile(src, st, to: dst, existing: existing, record: &record)
                 }
@@ -174,7 +174,8 @@ public final class Copier {
         return Metadata(copier: self).applyToSymlink(st, at: dst)
     }
 
-    private func makeSpecialFile(_ src: Path, _ st: FileStat, at dst: Path, existing: FileStat?) -> CopyError? {
+    private func makeSpecialFile(_ src: Path, _ st: FileStat, at dst: Path, existing: FileStat?,
+                                 record: inout FileRecord) -> CopyError? {
         if existing != nil, case .failure(let e) = sys.unlink(dst) {
             return CopyError(.removeExisting, dst, errno: e, syscall: .unlink)
         }
@@ -182,6 +183,6 @@ public final class Copier {
         if case .failure(let e) = sys.mknod(dst, (st.mode & 0o170000) | perm, st.rdev) {
             return CopyError(st.kind == .fifo ? .create(.fifo) : .mknod, dst, errno: e, syscall: .mknod)
         }
-        return Metadata(copier: self).applyToPath(st, source: src, at: dst, isNew: true)
+        return Metadata(copier: self).applyToPath(st, source: src, at: dst, isNew: true, record: &record)
     }
 }

@@ -60,20 +60,29 @@ struct Metadata {
     }
 
     /// A directory (after its contents) or a special file, by name.
-    func applyToPath(_ st: FileStat, source: Path, at path: Path, isNew: Bool, isDirectory: Bool = false) -> CopyError? {
+    func applyToPath(_ st: FileStat, source: Path, at path: Path, isNew: Bool, isDirectory: Bool = false,
+                     record: inout FileRecord) -> CopyError? {
         var first: CopyError? = nil
         func note(_ e: CopyError?) { if first == nil { first = e } }
-        if preserve.timestamps, case .failure(let e) = sys.utimensat(path, st.atime, st.mtime, false) {
-            note(CopyError(.preserveTimes, path, errno: e, syscall: .utimensat))
+        func step(_ attribute: String, _ e: CopyError?, ok: String = "ok") {
+            record.metadata.append((attribute, e?.errno?.name ?? (e == nil ? ok : "error")))
+            note(e)
+        }
+        if preserve.timestamps {
+            let r = sys.utimensat(path, st.atime, st.mtime, false)
+            step("timestamps", r.error.map { CopyError(.preserveTimes, path, errno: $0, syscall: .utimensat) })
         }
         var ownershipKept = true
         if preserve.ownership, case .failure(let e) = sys.lchown(path, st.uid, st.gid) {
             ownershipKept = false
-            note(ownershipFailure(e, path: path))
+            step("ownership", ownershipFailure(e, path: path), ok: "not permitted")
+        } else if preserve.ownership {
+            step("ownership", nil)
         }
         if preserve.xattr {
-            note(XattrCopier(sys: sys, required: preserve.xattrRequired).copy(from: .path(source), to: .path(path), path: path))
+            step("xattr", XattrCopier(sys: sys, required: preserve.xattrRequired).copy(from: .path(source), to: .path(path), path: path))
         }
+        let before = first
         guard let mode = finalMode(st, isNew: isNew, ownershipKept: ownershipKept, isDirectory: isDirectory) else {
             return first
         }
@@ -91,6 +100,10 @@ struct Metadata {
         }
         if needsChmod, case .failure(let e) = sys.chmod(path, mode) {
             note(CopyError(.preservePermissions, path, errno: e, syscall: .chmod))
+        }
+        if preserve.mode {
+            let modeError = before == nil ? first : nil
+            record.metadata.append(("mode", modeError?.errno?.name ?? (modeError == nil ? "ok" : "error")))
         }
         return first
     }

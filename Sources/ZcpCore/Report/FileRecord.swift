@@ -26,6 +26,8 @@ public struct FileRecord: Sendable {
     public var extents = 0
     public var holeBytes: Int64 = 0
     public var sparseDetection = false
+    /// Zeros were looked for in the data (--sparse=always).
+    public var zeroDetection = false
     public var reflink = ReflinkOutcome.notTried
     public var copyFileRangeTried = false
     /// Left out because it could share extents under --reflink=never.

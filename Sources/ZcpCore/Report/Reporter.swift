@@ -28,11 +28,18 @@ public final class Reporter: @unchecked Sendable {
         self.report = report
     }
 
-    /// One object is done (copied, or failed): tell everyone who listens.
-    public func finished(_ r: FileRecord) {
+    /// The `-v` line of an object whose record comes later (a directory, before its contents).
+    public func announce(_ r: FileRecord) {
+        guard verbose && !r.quiet else { return }
+        lock.locked { stdout.write(quoted(r.source) + " -> " + quoted(r.dest) + "\n") }
+    }
+
+    /// One object is done (copied, or failed): tell everyone who listens. `announced`: its
+    /// `-v` line was already printed.
+    public func finished(_ r: FileRecord, announced: Bool = false) {
         if let e = r.error { error(e) }
         var text = ""
-        if verbose && !r.quiet {
+        if verbose && !r.quiet && !announced {
             text = quoted(r.source) + " -> " + quoted(r.dest)
             if let b = r.backup { text += " (backup: " + quoted(b) + ")" }
             text += "\n"
@@ -103,6 +110,15 @@ public final class Reporter: @unchecked Sendable {
         return line
     }
 
+    private static func sparseWords(_ r: FileRecord) -> String {
+        switch (r.sparseDetection, r.zeroDetection) {
+        case (true, true): return "SEEK_HOLE + zeros"
+        case (true, false): return "SEEK_HOLE"
+        case (false, true): return "zeros"
+        case (false, false): return "no"
+        }
+    }
+
     /// GNU 9.2+'s `--debug` words, then what zcp observed: the strategy and every fallback.
     static func debugLine(_ r: FileRecord) -> String {
         let cfrBytes = r.bytesByStrategy[StrategyID.copyFileRange.rawValue]
@@ -117,7 +133,7 @@ public final class Reporter: @unchecked Sendable {
         case .unsupported: reflink = "unsupported"
         case .notTried: reflink = "no"
         }
-        var line = "copy offload: \(offload), reflink: \(reflink), sparse detection: \(r.sparseDetection ? "SEEK_HOLE" : "no")"
+        var line = "copy offload: \(offload), reflink: \(reflink), sparse detection: \(sparseWords(r))"
         line += ", strategy: \(r.strategy?.name ?? "none")"
         if !r.fallbacks.isEmpty {
             line += " (" + r.fallbacks.map { f in

@@ -7,6 +7,16 @@ public struct CopyIO {
     public let src: Int32
     public let dst: Int32
     let worker: Worker
+    /// --sparse=always: blocks of zeros are left as holes instead of written (read_write only).
+    var holesForZeros = false
+
+    init(sys: Syscalls, src: Int32, dst: Int32, worker: Worker, holesForZeros: Bool = false) {
+        self.sys = sys
+        self.src = src
+        self.dst = dst
+        self.worker = worker
+        self.holesForZeros = holesForZeros
+    }
 }
 
 /// Resources one copying thread reuses for every file: the read/write buffer and the splice pipe.
@@ -17,6 +27,8 @@ public final class Worker {
 
     private var storage: UnsafeMutableRawPointer?
     private var pipeFds: (read: Int32, write: Int32)?
+    /// Bytes of zeros left as holes in the current file (--sparse=always).
+    var zeroBytesSkipped: Int64 = 0
     /// What the pipe holds at the most (the kernel's default until F_SETPIPE_SZ succeeds).
     private(set) var pipeCapacity = 65536
 

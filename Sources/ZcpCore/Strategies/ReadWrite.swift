@@ -16,7 +16,7 @@ enum ReadWriteCopier: RangeCopier {
             case .success(0): return .finished(hitEOF: true)
             case .success(let n): got = n
             }
-            if let err = writeAll(io, buffer, count: got, at: &offset) { return .failed(err) }
+            if let err = writeSparse(io, buffer, count: got, at: &offset) { return .failed(err) }
         }
         return .finished(hitEOF: false)
     }
@@ -30,10 +30,48 @@ enum ReadWriteCopier: RangeCopier {
             case .failure(let e): return .failed(StrategyFailure(syscall: .read, errno: e, side: .read))
             case .success(0): return .finished(hitEOF: true)
             case .success(let n):
-                if let err = writeAll(io, buffer, count: n, at: &offset) { return .failed(err) }
+                if let err = writeSparse(io, buffer, count: n, at: &offset) { return .failed(err) }
             }
         }
         return .finished(hitEOF: false)
+    }
+
+    /// Writes `count` bytes at `offset`, leaving every whole block of zeros (4 KiB, aligned in the
+    /// file) as a hole when `io.holesForZeros`; advances `offset` past all of them.
+    static func writeSparse(_ io: CopyIO, _ buffer: UnsafeMutableRawPointer, count: Int,
+                            at offset: inout Int64) -> StrategyFailure? {
+        guard io.holesForZeros else { return writeAll(io, buffer, count: count, at: &offset) }
+        let block = 4096
+        var i = 0
+        while i < count {
+            // The piece up to the next block boundary of the file.
+            let boundary = block - Int(offset % Int64(block))
+            let n = min(boundary, count - i)
+            var end = i + n
+            if n == block && isZero(buffer + i, n) {
+                // A run of zero blocks: skip them all.
+                while end + block <= count && isZero(buffer + end, block) { end += block }
+                io.worker.zeroBytesSkipped += Int64(end - i)
+                offset += Int64(end - i)
+            } else {
+                // Data: write up to the next zero block.
+                while end + block <= count && !isZero(buffer + end, block) { end += block }
+                if end + block > count { end = count }
+                if let f = writeAll(io, buffer + i, count: end - i, at: &offset) { return f }
+            }
+            i = end
+        }
+        return nil
+    }
+
+    private static func isZero(_ p: UnsafeMutableRawPointer, _ n: Int) -> Bool {
+        var k = 0
+        while k + 8 <= n {
+            if p.loadUnaligned(fromByteOffset: k, as: UInt64.self) != 0 { return false }
+            k += 8
+        }
+        while k < n { if p.load(fromByteOffset: k, as: UInt8.self) != 0 { return false }; k += 1 }
+        return true
     }
 
     /// pwrite until all `count` bytes landed at `offset` (short writes continue), advancing it.

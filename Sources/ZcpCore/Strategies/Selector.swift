@@ -6,17 +6,23 @@ struct StrategySelector {
     /// The user named the chain: a refusal at its end says so and suggests auto.
     let forced: Bool
     let detectHoles: Bool
+    /// --sparse=always: zeros in the data become holes too (read_write does the looking).
+    let holesForZeros: Bool
 
     init(options: Options) {
-        chain = options.strategyChain
+        holesForZeros = options.sparse == .always
+        // Looking at every byte needs the bytes in user space: unless the user chose the
+        // strategies, --sparse=always copies with read_write (GNU does the same).
+        chain = holesForZeros && !options.strategyForced ? [.readWrite] : options.strategyChain
         forced = options.strategyForced || options.reflink == .always
         detectHoles = options.sparse != .never
     }
 
-    init(chain: [StrategyID], forced: Bool, detectHoles: Bool = true) {
+    init(chain: [StrategyID], forced: Bool, detectHoles: Bool = true, holesForZeros: Bool = false) {
         self.chain = chain
         self.forced = forced
         self.detectHoles = detectHoles
+        self.holesForZeros = holesForZeros
     }
 
     /// Copies the data of `io.src` (described by `stat`) into `io.dst`, filling `record`.
@@ -24,6 +30,10 @@ struct StrategySelector {
     /// `unshared`: the copy must not share extents with the source (--reflink=never on a
     /// filesystem whose copy_file_range may clone), so copy_file_range is left out.
     func copyData(_ io: CopyIO, stat: FileStat, record: inout FileRecord, unshared: Bool = false) -> CopyError? {
+        var io = io
+        io.holesForZeros = holesForZeros
+        io.worker.zeroBytesSkipped = 0
+        record.zeroDetection = holesForZeros
         let chain = unshared ? self.chain.filter { $0 != .copyFileRange } : self.chain
         if unshared && chain.count < self.chain.count { record.copyFileRangeAvoided = true }
         if chain.isEmpty {
@@ -110,7 +120,13 @@ struct StrategySelector {
                 }
             }
         }
-        record.holeBytes = walker.seeksHoles ? max(0, stat.size - walker.dataBytes) : 0
+        record.holeBytes = (walker.seeksHoles ? max(0, stat.size - walker.dataBytes) : 0) + io.worker.zeroBytesSkipped
+        if holesForZeros && io.worker.zeroBytesSkipped > 0 {
+            // Zeros left unwritten at the end would leave the file short: the size makes them.
+            if case .failure(let e) = retryingEINTR({ io.sys.ftruncate(io.dst, reached) }) {
+                return CopyError(.extend, record.dest, errno: e, syscall: .ftruncate, offset: reached)
+            }
+        }
         if walker.seeksHoles && record.sourceChanged {
             // The source ended early: the copy ends where it did.
             if case .failure(let e) = retryingEINTR({ io.sys.ftruncate(io.dst, reached) }) {

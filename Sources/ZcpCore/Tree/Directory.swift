@@ -1,3 +1,5 @@
+import CZcp
+
 extension Copier {
     /// Copies a directory and everything below it. The directory is made writable for its
     /// owner while its contents arrive; its own metadata is applied after them.
@@ -29,12 +31,13 @@ extension Copier {
         } else {
             record.quiet = true  // GNU tells only of directories it makes
         }
-        reporter.finished(record)
+        reporter.announce(record)
+        let started = zcp_monotonic_ns()
 
         if src == top.src { topDevice = st.dev }
         if options.oneFileSystem && st.dev != topDevice {
             // -x: the mount point is copied, not what is mounted on it.
-            return applyDirectoryMetadata(src, st, at: dst, isNew: existing == nil)
+            return finishDirectory(src, st, at: dst, isNew: existing == nil, record: &record, started: started)
         }
         let entries: [(name: Path, ino: UInt64)]
         switch sys.readDirectory(src) {
@@ -46,14 +49,18 @@ extension Copier {
             if !copyObject(src.appending(entry.name), to: dst.appending(entry.name), top: top) { ok = false }
             if intoItself { break }
         }
-        return applyDirectoryMetadata(src, st, at: dst, isNew: existing == nil) && ok
+        return finishDirectory(src, st, at: dst, isNew: existing == nil, record: &record, started: started) && ok
     }
 
-    func applyDirectoryMetadata(_ src: Path, _ st: FileStat, at dst: Path, isNew: Bool) -> Bool {
-        if let e = Metadata(copier: self).applyToPath(st, source: src, at: dst, isNew: isNew, isDirectory: true) {
-            return fail(e)
-        }
-        return true
+    /// Applies a directory's metadata after its contents and reports it.
+    private func finishDirectory(_ src: Path, _ st: FileStat, at dst: Path, isNew: Bool,
+                                 record: inout FileRecord, started: Int64) -> Bool {
+        record.error = Metadata(copier: self).applyToPath(st, source: src, at: dst, isNew: isNew,
+                                                          isDirectory: true, record: &record)
+        if record.error != nil { record.status = .error }
+        record.elapsedNs = zcp_monotonic_ns() - started
+        reporter.finished(record, announced: true)
+        return record.error == nil
     }
 
     /// --parents: makes the directories of `source` under `directory` as copies of the source's
@@ -81,7 +88,12 @@ extension Copier {
                 return fail(CopyError(.mkdir, dstPrefix, errno: e, syscall: .mkdir))
             }
             if options.verbose { reporter.plain("\(srcPrefix) -> \(dstPrefix)") }
-            if !applyDirectoryMetadata(srcPrefix, st, at: dstPrefix, isNew: true) { return false }
+            var record = FileRecord(source: srcPrefix, dest: dstPrefix, kind: .dir)
+            record.quiet = true
+            if let e = Metadata(copier: self).applyToPath(st, source: srcPrefix, at: dstPrefix, isNew: true,
+                                                          isDirectory: true, record: &record) {
+                return fail(e)
+            }
         }
         return true
     }
