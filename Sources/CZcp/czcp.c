@@ -30,10 +30,6 @@ int zcp_ficlone(int dest_fd, int src_fd) { return ioctl(dest_fd, FICLONE, src_fd
 
 int zcp_set_pipe_size(int fd, int size) { return fcntl(fd, F_SETPIPE_SZ, size); }
 
-int zcp_fallocate_punch(int fd, int64_t offset, int64_t len) {
-  return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, len);
-}
-
 int64_t zcp_seek_data(int fd, int64_t offset) { return lseek(fd, offset, SEEK_DATA); }
 int64_t zcp_seek_hole(int fd, int64_t offset) { return lseek(fd, offset, SEEK_HOLE); }
 

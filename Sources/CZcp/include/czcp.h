@@ -17,7 +17,6 @@ ssize_t zcp_splice(int fd_in, int64_t *off_in, int fd_out, int64_t *off_out,
                    size_t len, unsigned int flags);
 int zcp_ficlone(int dest_fd, int src_fd);
 int zcp_set_pipe_size(int fd, int size);
-int zcp_fallocate_punch(int fd, int64_t offset, int64_t len);
 int64_t zcp_seek_data(int fd, int64_t offset);
 int64_t zcp_seek_hole(int fd, int64_t offset);
 long zcp_fs_type(int fd);

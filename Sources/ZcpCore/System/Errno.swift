@@ -64,7 +64,7 @@ public enum Syscall: String, Sendable {
     case open, openat, close, fstat, stat, lstat, lseek, read, write, pread, pwrite
     case copyFileRange = "copy_file_range", sendfile, splice, pipe, fcntl, ficlone = "ioctl(FICLONE)"
     case ftruncate, chmod, fchmod, fchown, lchown, futimens, utimensat, mkdir, mknod, symlink
-    case readlink, unlink, rmdir, link, opendir, readdir, fstatfs, fallocate, rename
+    case readlink, unlink, link, opendir, readdir, fstatfs, rename
     case fgetxattr, fsetxattr, flistxattr, llistxattr, lgetxattr, lsetxattr
 }
 

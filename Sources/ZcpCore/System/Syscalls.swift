@@ -15,7 +15,6 @@ public struct Syscalls: Sendable {
     public var link: @Sendable (_ existing: Path, _ new: Path, _ followSymlinks: Bool) -> SysResult<Void>
     public var readlink: @Sendable (_ path: Path) -> SysResult<Path>
     public var unlink: @Sendable (_ path: Path) -> SysResult<Void>
-    public var rmdir: @Sendable (_ path: Path) -> SysResult<Void>
     public var rename: @Sendable (_ from: Path, _ to: Path) -> SysResult<Void>
     public var lchown: @Sendable (_ path: Path, _ uid: UInt32, _ gid: UInt32) -> SysResult<Void>
     public var chmod: @Sendable (_ path: Path, _ mode: UInt32) -> SysResult<Void>
@@ -30,7 +29,6 @@ public struct Syscalls: Sendable {
     public var seekHole: @Sendable (_ fd: Int32, _ offset: Int64) -> SysResult<Int64>
     public var seekSet: @Sendable (_ fd: Int32, _ offset: Int64) -> SysResult<Int64>
     public var read: @Sendable (_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> SysResult<Int>
-    public var write: @Sendable (_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> SysResult<Int>
     public var pread: @Sendable (_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int, _ offset: Int64) -> SysResult<Int>
     public var pwrite: @Sendable (_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int, _ offset: Int64) -> SysResult<Int>
     public var copyFileRange: @Sendable (_ fdIn: Int32, _ offIn: inout Int64, _ fdOut: Int32, _ offOut: inout Int64, _ count: Int) -> SysResult<Int>
@@ -42,7 +40,6 @@ public struct Syscalls: Sendable {
     public var setPipeSize: @Sendable (_ fd: Int32, _ size: Int32) -> SysResult<Int32>
     public var ficlone: @Sendable (_ destFd: Int32, _ srcFd: Int32) -> SysResult<Void>
     public var ftruncate: @Sendable (_ fd: Int32, _ length: Int64) -> SysResult<Void>
-    public var punchHole: @Sendable (_ fd: Int32, _ offset: Int64, _ length: Int64) -> SysResult<Void>
     public var fchmod: @Sendable (_ fd: Int32, _ mode: UInt32) -> SysResult<Void>
     public var fchown: @Sendable (_ fd: Int32, _ uid: UInt32, _ gid: UInt32) -> SysResult<Void>
     public var futimens: @Sendable (_ fd: Int32, _ atime: timespec, _ mtime: timespec) -> SysResult<Void>
@@ -91,7 +88,6 @@ extension Syscalls {
             }
         },
         unlink: { path in path.withCString { nothingOrErrno(Glibc.unlink($0)) } },
-        rmdir: { path in path.withCString { nothingOrErrno(Glibc.rmdir($0)) } },
         rename: { from, to in from.withCString { f in to.withCString { nothingOrErrno(Glibc.rename(f, $0)) } } },
         lchown: { path, uid, gid in path.withCString { nothingOrErrno(Glibc.lchown($0, uid, gid)) } },
         chmod: { path, mode in path.withCString { nothingOrErrno(Glibc.chmod($0, mode)) } },
@@ -129,7 +125,6 @@ extension Syscalls {
         seekHole: { fd, offset in valueOrErrno(zcp_seek_hole(fd, offset)) },
         seekSet: { fd, offset in valueOrErrno(Int64(Glibc.lseek(fd, off_t(offset), SEEK_SET))) },
         read: { fd, buf, n in valueOrErrno(Glibc.read(fd, buf, n)) },
-        write: { fd, buf, n in valueOrErrno(Glibc.write(fd, buf, n)) },
         pread: { fd, buf, n, off in valueOrErrno(Glibc.pread(fd, buf, n, off_t(off))) },
         pwrite: { fd, buf, n, off in valueOrErrno(Glibc.pwrite(fd, buf, n, off_t(off))) },
         copyFileRange: { fdIn, offIn, fdOut, offOut, n in valueOrErrno(zcp_copy_file_range(fdIn, &offIn, fdOut, &offOut, n, 0)) },
@@ -145,7 +140,6 @@ extension Syscalls {
         setPipeSize: { fd, size in valueOrErrno(zcp_set_pipe_size(fd, size)) },
         ficlone: { dst, src in nothingOrErrno(zcp_ficlone(dst, src)) },
         ftruncate: { fd, length in nothingOrErrno(Glibc.ftruncate(fd, off_t(length))) },
-        punchHole: { fd, offset, length in nothingOrErrno(zcp_fallocate_punch(fd, offset, length)) },
         fchmod: { fd, mode in nothingOrErrno(Glibc.fchmod(fd, mode)) },
         fchown: { fd, uid, gid in nothingOrErrno(Glibc.fchown(fd, uid, gid)) },
         futimens: { fd, atime, mtime in
