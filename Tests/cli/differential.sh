@@ -74,6 +74,8 @@ devices() { mkdir src; mknod src/null c 1 3; mknod src/blk b 7 200; python3 -c "
 differ "-R device nodes, socket"     devices -- -R src dst
 differ "-a device nodes, socket"     devices --times -- -a src dst
 differ "device without -R reads it"  devices -- src/null copied-null
+fifo_writer() { mkdir src; mkfifo src/p; (timeout 20 sh -c "printf 'through the pipe\n' > src/p" &); }
+differ "-R --copy-contents reads FIFOs" fifo_writer -- -R --copy-contents src dst
 differ "--strip-trailing-slashes"    files -- -r --strip-trailing-slashes dir/ d2
 
 # Existing destinations, backups, links
@@ -146,6 +148,7 @@ differ "-a keeps xattrs"             xattrs --times -- -a src dst
 differ "-p leaves xattrs"            xattrs -- -p src/a pa
 differ "--preserve=xattr"            xattrs -- --preserve=xattr src/a pa
 differ "--preserve=context refused"  files -- --preserve=context f1 x
+differ "--preserve=all"              xattrs --times -- -R --preserve=all src dst
 differ "-a --no-preserve=xattr"      xattrs -- -a --no-preserve=xattr src dst
 
 finish

@@ -116,7 +116,7 @@ public final class Copier {
             case .file:
                 record.error = copyRegularFile(src, st, to: dst, existing: existing, record: &record)
             case .symlink:
-                record.error = copySymlink(src, st, to: dst, existing: existing)
+                record.error = copySymlink(src, st, to: dst, existing: existing, record: &record)
             case .fifo, .char, .block, .socket:
                 if options.recursive && !options.copyContents {
                     record.error = makeSpecialFile(src, st, at: dst, existing: existing, record: &record)
@@ -159,7 +159,8 @@ public final class Copier {
         return nil
     }
 
-    private func copySymlink(_ src: Path, _ st: FileStat, to dst: Path, existing: FileStat?) -> CopyError? {
+    private func copySymlink(_ src: Path, _ st: FileStat, to dst: Path, existing: FileStat?,
+                             record: inout FileRecord) -> CopyError? {
         let target: Path
         switch sys.readlink(src) {
         case .failure(let e): return CopyError(.readlink, src, errno: e, syscall: .readlink)
@@ -171,7 +172,7 @@ public final class Copier {
         if case .failure(let e) = sys.symlink(target, dst) {
             return CopyError(.symlink, dst, errno: e, syscall: .symlink)
         }
-        return Metadata(copier: self).applyToSymlink(st, at: dst)
+        return Metadata(copier: self).applyToSymlink(st, at: dst, record: &record)
     }
 
     private func makeSpecialFile(_ src: Path, _ st: FileStat, at dst: Path, existing: FileStat?,

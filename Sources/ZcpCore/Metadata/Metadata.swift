@@ -108,12 +108,16 @@ struct Metadata {
         return first
     }
 
-    func applyToSymlink(_ st: FileStat, at path: Path) -> CopyError? {
-        if preserve.timestamps, case .failure(let e) = sys.utimensat(path, st.atime, st.mtime, false) {
-            return CopyError(.preserveTimes, path, errno: e, syscall: .utimensat)
+    func applyToSymlink(_ st: FileStat, at path: Path, record: inout FileRecord) -> CopyError? {
+        if preserve.timestamps {
+            let r = sys.utimensat(path, st.atime, st.mtime, false)
+            record.metadata.append(("timestamps", r.error?.name ?? "ok"))
+            if let e = r.error { return CopyError(.preserveTimes, path, errno: e, syscall: .utimensat) }
         }
-        if preserve.ownership, case .failure(let e) = sys.lchown(path, st.uid, st.gid) {
-            return ownershipFailure(e, path: path)
+        if preserve.ownership {
+            let r = sys.lchown(path, st.uid, st.gid)
+            record.metadata.append(("ownership", r.error?.name ?? "ok"))
+            if let e = r.error { return ownershipFailure(e, path: path) }
         }
         return nil
     }

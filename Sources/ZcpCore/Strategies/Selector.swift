@@ -34,7 +34,12 @@ struct StrategySelector {
         io.holesForZeros = holesForZeros
         io.worker.zeroBytesSkipped = 0
         record.zeroDetection = holesForZeros
-        let chain = unshared ? self.chain.filter { $0 != .copyFileRange } : self.chain
+        var chain = unshared ? self.chain.filter { $0 != .copyFileRange } : self.chain
+        if stat.kind != .file && !forced {
+            // FIFOs, devices, sockets (--copy-contents, or no -R): no offsets to work on, so
+            // the bytes are read as a stream.
+            chain = [.readWrite]
+        }
         if unshared && chain.count < self.chain.count { record.copyFileRangeAvoided = true }
         if chain.isEmpty {
             return CopyError(.strategyRefused(.copyFileRange), record.source, record.dest, errno: .EOPNOTSUPP, offset: 0)
