@@ -11,6 +11,8 @@ public final class Copier {
     let worker: Worker
     let selector: StrategySelector
     let umask: UInt32
+    /// Asked once: ownership failures are errors only for root (GNU).
+    let isRoot = geteuid() == 0
     public private(set) var failed = false
 
     struct FileID: Hashable {
@@ -114,14 +116,14 @@ public final class Copier {
         } else {
             switch st.kind {
             case .file:
-                record.error = copyRegularFile(src, st, to: dst, existing: existing, record: &record)
+                record.error = copyRegularFile(src, to: dst, existing: existing, record: &record)
             case .symlink:
                 record.error = copySymlink(src, st, to: dst, existing: existing, record: &record)
             case .fifo, .char, .block, .socket:
                 if options.recursive && !options.copyContents {
                     record.error = makeSpecialFile(src, st, at: dst, existing: existing, record: &record)
                 } else {
-                    record.error = copyRegularFile(src, st, to: dst, existing: existing, record: &record)
+                    record.error = copyRegularFile(src, to: dst, existing: existing, record: &record)
                 }
             case .dir, .unknown:
                 record.error = CopyError(.stat, src, errno: .EINVAL)

@@ -4,7 +4,7 @@ extension Copier {
     /// Opens both ends, moves the data with the strategy selector, applies metadata to the
     /// open descriptor, and closes. A destination this call created is removed again when the
     /// copy fails, so a failed copy never leaves a short file behind.
-    func copyRegularFile(_ src: Path, _ lst: FileStat, to dst: Path, existing: FileStat?,
+    func copyRegularFile(_ src: Path, to dst: Path, existing: FileStat?,
                          record: inout FileRecord) -> CopyError? {
         let srcFd: Int32
         switch retryingEINTR({ sys.open(src, O_RDONLY, 0) }) {

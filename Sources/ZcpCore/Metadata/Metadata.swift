@@ -13,7 +13,7 @@ struct Metadata {
         sys = copier.sys
         preserve = copier.options.preserve
         umask = copier.umask
-        isRoot = geteuid() == 0
+        isRoot = copier.isRoot
     }
 
     /// A regular file, through its descriptor (`srcFd` is the open source). What was kept, and

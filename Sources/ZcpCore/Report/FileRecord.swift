@@ -29,14 +29,13 @@ public struct FileRecord: Sendable {
     /// Zeros were looked for in the data (--sparse=always).
     public var zeroDetection = false
     public var reflink = ReflinkOutcome.notTried
-    public var copyFileRangeTried = false
     /// Left out because it could share extents under --reflink=never.
     public var copyFileRangeAvoided = false
     public var elapsedNs: Int64 = 0
     public var error: CopyError? = nil
     /// The source's size changed while it was read (bytes read differ from fstat's size).
     public var sourceChanged = false
-    /// Whether this record stands for a copy (not a directory visited again or a skip).
+    /// Not told on -v or in the report (a directory that already existed, a --parents step).
     public var quiet = false
 
     public init(source: Path, dest: Path, kind: FileKind) {

@@ -87,7 +87,6 @@ struct StrategySelector {
             var offset = extent.start
             while true {
                 let strategy = zeroAtStart == nil ? chain[index] : .readWrite
-                if strategy == .copyFileRange { record.copyFileRangeTried = true }
                 let before = offset
                 let result = Self.run(strategy, io, offset: &offset, end: extent.end)
                 record.add(offset - before, by: strategy)

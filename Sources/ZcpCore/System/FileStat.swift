@@ -30,7 +30,7 @@ public struct FileStat: Sendable, Equatable {
 
     public var kind: FileKind { FileKind(mode: mode) }
     public var permissions: UInt32 { mode & 0o7777 }
-    public var isDirectory: Bool { kind == .directory }
+    public var isDirectory: Bool { kind == .dir }
     /// Fewer blocks allocated than the size needs: worth walking SEEK_DATA/SEEK_HOLE.
     public var looksSparse: Bool { blocks * 512 < size }
 
@@ -47,7 +47,7 @@ public enum FileKind: String, Sendable {
     public init(mode: UInt32) {
         switch mode & UInt32(S_IFMT) {
         case UInt32(S_IFREG): self = .file
-        case UInt32(S_IFDIR): self = .directory
+        case UInt32(S_IFDIR): self = .dir
         case UInt32(S_IFLNK): self = .symlink
         case UInt32(S_IFIFO): self = .fifo
         case UInt32(S_IFSOCK): self = .socket
@@ -56,8 +56,6 @@ public enum FileKind: String, Sendable {
         default: self = .unknown
         }
     }
-
-    public static var directory: FileKind { .dir }
 
     /// GNU's words for the kind, as in "cannot create regular file".
     public var gnuName: String {
