@@ -3,7 +3,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <linux/fs.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <linux/magic.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -44,6 +48,99 @@ int zcp_pipe(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 int zcp_stat(const char *path, int follow, struct stat *st) {
   return follow ? stat(path, st) : lstat(path, st);
 }
+
+int zcp_fstatat(int dirfd, const char *name, int follow, struct stat *st) {
+  return fstatat(dirfd, name, st, follow ? 0 : AT_SYMLINK_NOFOLLOW);
+}
+
+int zcp_fsync(int fd) { return fsync(fd); }
+
+int zcp_read_directory(int fd, void *context,
+                       void (*each)(void *context, const char *name, uint64_t ino, unsigned char type)) {
+  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) return -1;
+  DIR *dir = fdopendir(copy);
+  if (!dir) { int e = errno; close(copy); errno = e; return -1; }
+  rewinddir(dir);
+  for (;;) {
+    errno = 0;
+    struct dirent *entry = readdir(dir);
+    if (!entry) break;
+    const char *n = entry->d_name;
+    if (n[0] == '.' && (n[1] == 0 || (n[1] == '.' && n[2] == 0))) continue;
+    each(context, n, (uint64_t)entry->d_ino, entry->d_type);
+  }
+  int e = errno;
+  closedir(dir);
+  errno = e;
+  return e ? -1 : 0;
+}
+
+enum { CLEANUP_SLOTS = 256 };
+static struct {
+  _Atomic int used;
+  _Atomic int dirfd;
+  _Atomic(char *) name;
+} cleanup[CLEANUP_SLOTS];
+static volatile sig_atomic_t pending_signal;
+
+static void on_signal(int sig) {
+  if (pending_signal == 0) {
+    pending_signal = sig;
+    return;
+  }
+  // Asked twice: no more waiting for the copies to wind down.
+  for (int i = 0; i < CLEANUP_SLOTS; i++) {
+    char *name = atomic_exchange(&cleanup[i].name, NULL);
+    if (name) unlinkat(atomic_load(&cleanup[i].dirfd), name, 0);
+  }
+  _exit(128 + sig);
+}
+
+void zcp_install_signal_handlers(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: a blocked read or write returns EINTR
+  int caught[] = {SIGINT, SIGTERM, SIGHUP};
+  for (int i = 0; i < 3; i++) {
+    struct sigaction old;
+    // A signal ignored by whoever started us stays ignored (nohup).
+    if (sigaction(caught[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+    sigaction(caught[i], &sa, NULL);
+  }
+  signal(SIGXFSZ, SIG_IGN);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+int zcp_pending_signal(void) { return pending_signal; }
+
+int zcp_cleanup_register(int dirfd, const char *name) {
+  char *copy = strdup(name);
+  if (!copy) return -1;
+  for (int i = 0; i < CLEANUP_SLOTS; i++) {
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&cleanup[i].used, &expected, 1)) continue;
+    atomic_store(&cleanup[i].dirfd, dirfd);  // before the name, which the handler reads first
+    atomic_store(&cleanup[i].name, copy);
+    return i;
+  }
+  free(copy);
+  return -1;
+}
+
+void zcp_cleanup_clear(int slot) {
+  if (slot < 0 || slot >= CLEANUP_SLOTS) return;
+  free(atomic_exchange(&cleanup[slot].name, NULL));
+  atomic_store(&cleanup[slot].used, 0);
+}
+
+long zcp_online_cpus(void) { return sysconf(_SC_NPROCESSORS_ONLN); }
+
+static _Atomic int64_t progress_bytes;
+void zcp_progress_add(int64_t n) { atomic_fetch_add_explicit(&progress_bytes, n, memory_order_relaxed); }
+int64_t zcp_progress_bytes(void) { return atomic_load_explicit(&progress_bytes, memory_order_relaxed); }
 
 int zcp_fadvise_sequential(int fd) {
   int rc = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);

@@ -1,7 +1,11 @@
+import CZcp
 import Glibc
 
 /// The whole program, callable from `main.swift` and from tests.
 public enum Zcp {
+    /// Stop signals end the copy cleanly (see czcp.h); SIGXFSZ and SIGPIPE become errors.
+    public static func installSignalHandlers() { zcp_install_signal_handlers() }
+
     /// Runs zcp on `argv` and returns the exit status.
     public static func main(argc: Int32, argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>,
                             sys: Syscalls = .live) -> Int32 {
@@ -21,7 +25,7 @@ public enum Zcp {
             if path.bytes == Array("-".utf8) {
                 report = stdout
             } else {
-                switch sys.open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o666) {
+                switch sys.open(At(path), O_WRONLY | O_CREAT | O_TRUNC, 0o666) {
                 case .success(let fd): report = Output(fd: fd)
                 case .failure(let e):
                     writeStderr("\(program): cannot open report \(quoted(path)): \(e.message)\n")
@@ -30,9 +34,15 @@ public enum Zcp {
             }
         }
         let reporter = Reporter(program: program, options: options, stdout: stdout, report: report)
+        if let runs = options.compareRuns {
+            let ok = StrategyComparison(options: options, sys: sys, reporter: reporter, runs: runs).run()
+            return reporter.close() && ok ? 0 : 1
+        }
         let copier = Copier(options: options, sys: sys, reporter: reporter)
         var ok = run(copier, options: options, sys: sys, reporter: reporter)
+        copier.finish()
         if !reporter.close() { ok = false }
+        if let signal = stopSignal { return 128 + signal }
         return ok && !copier.failed ? 0 : 1
     }
 
@@ -40,18 +50,18 @@ public enum Zcp {
     static func run(_ copier: Copier, options: Options, sys: Syscalls, reporter: Reporter) -> Bool {
         var directory = options.targetDirectory
         if directory == nil, !options.noTargetDirectory, let dest = options.destination {
-            if case .success(let st) = sys.stat(dest, true), st.isDirectory {
+            if case .success(let st) = sys.stat(At(dest), true), st.isDirectory {
                 directory = dest
             } else if options.sources.count > 1 {
                 // GNU names the target with why it cannot be one.
                 var why = Errno.ENOTDIR
-                if case .failure(let e) = sys.stat(dest, true) { why = e }
+                if case .failure(let e) = sys.stat(At(dest), true) { why = e }
                 reporter.message("target \(quoted(dest)): \(why.message)")
                 return false
             }
         }
         if let directory, options.targetDirectory != nil {
-            switch sys.stat(directory, true) {
+            switch sys.stat(At(directory), true) {
             case .failure(let e):
                 reporter.message("target directory \(quoted(directory)): \(e.message)")
                 return false
@@ -68,6 +78,7 @@ public enum Zcp {
         }
         var ok = true
         for source in options.sources {
+            if stopSignal != nil { return false }
             let dest: Path
             if options.parents, let directory {
                 guard copier.makeParents(of: source, under: directory) else { ok = false; continue }

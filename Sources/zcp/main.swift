@@ -4,4 +4,5 @@ import ZcpCore
 import Glibc
 #endif
 
+Zcp.installSignalHandlers()
 exit(Zcp.main(argc: CommandLine.argc, argv: CommandLine.unsafeArgv))

@@ -24,6 +24,27 @@ int zcp_fadvise_sequential(int fd);
 
 int zcp_pipe(int fds[2]);
 int zcp_stat(const char *path, int follow, struct stat *st);
+int zcp_fstatat(int dirfd, const char *name, int follow, struct stat *st);
+int zcp_fsync(int fd);
+// Reads a directory through a descriptor (which stays open): calls `each` for every entry
+// but "." and "..", returns 0 or -1 with errno set.
+int zcp_read_directory(int fd, void *context,
+                       void (*each)(void *context, const char *name, uint64_t ino, unsigned char type));
+
+// Signals. SIGINT, SIGTERM and SIGHUP are caught once: the number is kept for the engine to
+// see (blocking calls return EINTR), and a second one removes the files registered below and
+// exits at once with 128+signal. SIGXFSZ and SIGPIPE are ignored: their errors come back as
+// EFBIG and EPIPE.
+void zcp_install_signal_handlers(void);
+int zcp_pending_signal(void);
+// A partly written file to remove if the process must exit from a signal handler.
+int zcp_cleanup_register(int dirfd, const char *name);
+void zcp_cleanup_clear(int slot);
+long zcp_online_cpus(void);
+
+// Bytes moved so far by every thread (for --progress).
+void zcp_progress_add(int64_t n);
+int64_t zcp_progress_bytes(void);
 
 int zcp_errno(void);
 void zcp_set_errno(int value);

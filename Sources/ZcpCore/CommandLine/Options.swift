@@ -78,11 +78,23 @@ public struct Options: Sendable {
     // Metadata
     public var preserve = Preserve()
 
+    // Safety and speed
+    /// Write each file to a hidden temporary beside the destination, then rename it over.
+    public var atomic = false
+    /// fsync each copied file (and, with --atomic, its directory after the rename).
+    public var fsync = false
+    /// Threads copying the files of a tree; nil: one per online CPU (recursive copies only).
+    public var jobs: Int? = nil
+
     // Reporting
     public var verbose = false
     public var debug = false
     public var stats = false
     public var reportPath: Path? = nil
+    /// Draw a progress line on stderr when it is a terminal.
+    public var progress = false
+    /// --compare-strategies: copy SOURCE this many times with each strategy and print a table.
+    public var compareRuns: Int? = nil
 
     public init() {}
 

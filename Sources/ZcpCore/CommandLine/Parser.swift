@@ -24,12 +24,18 @@ public struct CommandLineParser {
         case copyContents = 256, debug, stats, report, strategy, noPreserve, preserve, reflink
         case sparse, stripTrailingSlashes, help, version, attributesOnly, backup, context
         case keepDirectorySymlink, parents, removeDestination, update
+        case atomic, fsync, compareStrategies
     }
 
-    static let shortOptions = "abdfHilLnpPrRsS:t:TuvxZ"
+    static let shortOptions = "abdfgHij:lLnpPrRsS:t:TuvxZ"
 
     static let longOptions: [(name: String, arg: Int32, val: Int32)] = [
         ("archive", no_argument, Int32(UInt8(ascii: "a"))),
+        ("atomic", no_argument, Long.atomic.rawValue),
+        ("compare-strategies", optional_argument, Long.compareStrategies.rawValue),
+        ("fsync", no_argument, Long.fsync.rawValue),
+        ("jobs", required_argument, Int32(UInt8(ascii: "j"))),
+        ("progress", no_argument, Int32(UInt8(ascii: "g"))),
         ("attributes-only", no_argument, Long.attributesOnly.rawValue),
         ("backup", optional_argument, Long.backup.rawValue),
         ("context", optional_argument, Long.context.rawValue),
@@ -137,6 +143,19 @@ public struct CommandLineParser {
             case Long.copyContents.rawValue: options.copyContents = true
             case Long.debug.rawValue: options.debug = true; options.verbose = true
             case Long.stats.rawValue: options.stats = true
+            case Long.atomic.rawValue: options.atomic = true
+            case Long.fsync.rawValue: options.fsync = true
+            case Int32(UInt8(ascii: "g")): options.progress = true
+            case Int32(UInt8(ascii: "j")):
+                guard let n = Self.positiveNumber(arg ?? ""), n <= 1024 else {
+                    return usage("invalid number of jobs: \(quoted(Path(arg ?? "")))")
+                }
+                options.jobs = n
+            case Long.compareStrategies.rawValue:
+                guard let n = arg.map({ Self.positiveNumber($0) }) ?? 5, n <= 1000 else {
+                    return usage("invalid number of runs: \(quoted(Path(arg ?? "")))")
+                }
+                options.compareRuns = n
             case Long.report.rawValue: options.reportPath = Path(cString: zcp_optarg())
             case Long.strategy.rawValue:
                 guard let list = Self.parseStrategies(arg ?? "") else {
@@ -288,6 +307,13 @@ public struct CommandLineParser {
         }
         err(text + "Try '\(program) --help' for more information.\n")
         return .exit(1)
+    }
+
+    /// A decimal number from 1 up, nothing else (no sign, no spaces).
+    static func positiveNumber(_ text: String) -> Int? {
+        guard !text.isEmpty, text.utf8.count <= 9, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
+              let n = Int(text), n > 0 else { return nil }
+        return n
     }
 
     static let attributeNames = Options.Attribute.allCases.map(\.rawValue) + ["all"]

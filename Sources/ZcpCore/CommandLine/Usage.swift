@@ -17,9 +17,15 @@ enum Usage {
 
         Mandatory arguments to long options are mandatory for short options too.
           -a, --archive                same as -dR --preserve=all
+              --atomic                 write each file to a hidden temporary file beside
+                                         the destination and rename it over the
+                                         destination only when complete
               --attributes-only        copy attributes only, no file data
               --backup[=CONTROL]       back up each existing destination first
           -b                           like --backup, with no argument
+              --compare-strategies[=RUNS]  copy SOURCE into DIRECTORY's filesystem RUNS
+                                         times (default 5) with each strategy, print
+                                         a table of speeds, then remove the copies
               --copy-contents          read special files (FIFOs, devices) as data when
                                          copying recursively
           -d                           same as --no-dereference --preserve=links
@@ -30,9 +36,16 @@ enum Usage {
                                          remove it and try again
           -i, --interactive            ask before overwriting (overrides an earlier -n);
                                          a declined overwrite makes the exit status 1
+              --fsync                  flush each copied file to disk before going on
+                                         (with --atomic, the directory too)
+          -g, --progress               draw a progress line on stderr when it is a
+                                         terminal: bytes, files, rate, time left
           -H                           follow symbolic links named on the command line
               --keep-directory-symlink  use a symlink to a directory at the destination
                                          as that directory
+          -j, --jobs=N                 copy the files of a tree with N threads
+                                         (default: one per online CPU; -j 1 copies
+                                         strictly one file after another)
           -l, --link                   make hard links instead of copying
           -L, --dereference            always follow symbolic links in SOURCE
           -n, --no-clobber             never overwrite an existing file (overrides an

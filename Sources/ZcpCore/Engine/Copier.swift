@@ -1,19 +1,42 @@
 import CZcp
 import Glibc
 
+/// One object the copy works on: where the `*at` calls find it, and the path messages show.
+struct Node {
+    var at: At
+    var path: Path
+
+    /// A command-line operand: relative to the working directory.
+    static func operand(_ path: Path) -> Node { Node(at: At(path), path: path) }
+
+    /// An entry of the directory open as `dirFd`, which is `self`.
+    func child(_ name: Path, in dirFd: Int32) -> Node {
+        Node(at: At(dirFd, name), path: path.appending(name))
+    }
+}
+
 /// Copies command-line operands: resolves each source's kind and hands it to the regular-file
 /// engine, the tree walker, or the link and special-file makers. One failing operand never
-/// stops the others; `failed` says whether any did.
-public final class Copier {
+/// stops the others; `failed` says whether any did. With -j N, regular files found in a tree
+/// are copied by a pool of threads while the walker goes on; everything else stays on the
+/// walker's thread.
+public final class Copier: @unchecked Sendable {
     public let options: Options
     let sys: Syscalls
     let reporter: Reporter
+    /// The walker's own buffer and pipe.
     let worker: Worker
     let selector: StrategySelector
     let umask: UInt32
     /// Asked once: ownership failures are errors only for root (GNU).
     let isRoot = geteuid() == 0
-    public private(set) var failed = false
+    /// Copies regular files of trees when -j is above 1.
+    private let pool: Pool?
+
+    let lock = Mutex()
+    /// Failures so far (operands, files, directories, warnings that make the exit status 1).
+    private var failures = 0
+    public var failed: Bool { lock.locked { failures > 0 } }
 
     struct FileID: Hashable {
         var dev: UInt64, ino: UInt64
@@ -30,6 +53,8 @@ public final class Copier {
     var topDevice: UInt64 = 0
     /// Set when an operand turned out to be copied into itself: its walk stops there.
     var intoItself = false
+    /// Numbers the --atomic temporary files of this run.
+    var temporaryCounter = 0
 
     public init(options: Options, sys: Syscalls = .live, reporter: Reporter) {
         self.options = options
@@ -40,152 +65,212 @@ public final class Copier {
         let mask = Glibc.umask(0)
         Glibc.umask(mask)
         umask = UInt32(mask)
+        let jobs = options.recursive ? options.jobs ?? Int(max(1, zcp_online_cpus())) : 1
+        if jobs > 1 {
+            let pool = Pool(threads: jobs, sys: sys)
+            self.pool = pool.isEmpty ? nil : pool
+        } else {
+            pool = nil
+        }
     }
+
+    /// Ends the copying threads (after everything queued is done).
+    public func finish() { pool?.finish() }
 
     /// Copies one command-line source to `dest` (already joined with a target directory).
     @discardableResult
     public func copy(source: Path, to dest: Path) -> Bool {
         intoItself = false
-        let ok = copyObject(source, to: dest, top: (source, dest))
-        if !ok { failed = true }
-        return ok
+        let before = lock.locked { failures }
+        _ = copyObject(.operand(source), to: .operand(dest), top: (source, dest), parent: nil)
+        pool?.drain()
+        return lock.locked { failures } == before
     }
+
+    func countFailure() { lock.locked { failures += 1 } }
 
     func fail(_ e: CopyError) -> Bool {
         reporter.error(e)
+        countFailure()
         return false
     }
 
-    /// Copies whatever `src` is to `dst`. `top` is the command-line pair it descends from.
-    func copyObject(_ src: Path, to dst: Path, top: (src: Path, dst: Path)) -> Bool {
-        let isCommandLine = src == top.src
+    /// Copies whatever `src` is to `dst`. `top` is the command-line pair it descends from;
+    /// `parent` the directory being copied that holds it.
+    @discardableResult
+    func copyObject(_ src: Node, to dst: Node, top: (src: Path, dst: Path), parent: DirectoryTask?) -> Bool {
+        if stopSignal != nil { return false }
+        let isCommandLine = parent == nil
         let deref = options.effectiveDereference
         let follow = deref == .always || (deref == .commandLineOnly && isCommandLine)
         let st: FileStat
-        switch sys.stat(src, follow) {
-        case .failure(let e): return fail(CopyError(.stat, src, errno: e, syscall: follow ? .stat : .lstat))
+        switch sys.stat(src.at, follow) {
+        case .failure(let e): return fail(CopyError(.stat, src.path, errno: e, syscall: follow ? .stat : .lstat))
         case .success(let s): st = s
         }
         if st.isDirectory {
-            guard options.recursive else { return fail(CopyError(.omitDirectory, src)) }
-            return copyDirectory(src, st, to: dst, top: top)
+            guard options.recursive else { return fail(CopyError(.omitDirectory, src.path)) }
+            return copyDirectory(src, st, to: dst, top: top, parent: parent, follow: follow)
         }
 
         var existing: FileStat?
-        switch sys.stat(dst, false) {
-        case .success(let d): existing = d
-        case .failure(.ENOENT): existing = nil
-        case .failure(let e): return fail(CopyError(.stat, dst, errno: e, syscall: .lstat))
+        if parent?.isNew == true {
+            existing = nil  // a directory this run made holds only what this run put there
+        } else {
+            switch sys.stat(dst.at, false) {
+            case .success(let d): existing = d
+            case .failure(.ENOENT): existing = nil
+            case .failure(let e): return fail(CopyError(.stat, dst.path, errno: e, syscall: .lstat))
+            }
         }
         let replacesName = st.kind == .symlink || options.symbolicLink || options.hardLink
             || options.removeDestination
         if let d = existing, d.kind == .symlink, !replacesName {
             // Data is written through a symlink at the destination, as GNU does, but never
             // through one that points nowhere.
-            switch sys.stat(dst, true) {
+            switch sys.stat(dst.at, true) {
             case .success(let target): existing = target
-            case .failure: return fail(CopyError(.danglingDestination, dst))
+            case .failure: return fail(CopyError(.danglingDestination, dst.path))
             }
         }
         if let d = existing {
             if d.isSameFile(as: st) && !(options.symbolicLink && d.kind == .symlink) {
-                return fail(CopyError(.sameFile, src, dst))
+                guard options.force && options.backup != nil && options.backup != Options.BackupControl.none
+                        && st.kind == .file && !isCommandLineSymlinkPair(src, dst) else {
+                    return fail(CopyError(.sameFile, src.path, dst.path))
+                }
+                // GNU: with --force and --backup, a file copied onto itself is backed up first
+                // and then copied from the backup.
             }
-            if d.isDirectory { return fail(CopyError(.overwriteDirectoryWithNonDirectory, dst)) }
+            if d.isDirectory { return fail(CopyError(.overwriteDirectoryWithNonDirectory, dst.path)) }
         }
         var backup: Path? = nil
-        switch decideOverwrite(src, st, dst, existing: existing) {
-        case .skip(let ok): return ok
+        var source = src
+        switch decideOverwrite(src.path, st, dst, existing: existing) {
+        case .skip(let ok):
+            if !ok { countFailure() }
+            return ok
         case .fail(let e): return fail(e)
         case .proceed(let remaining, let made):
+            if let made, let d = existing, d.isSameFile(as: st) {
+                source = made  // the file was moved to its backup name: read it there
+            }
             existing = remaining
-            backup = made
+            backup = made?.path
         }
 
-        var record = FileRecord(source: src, dest: dst, kind: st.kind)
+        var record = FileRecord(source: src.path, dest: dst.path, kind: st.kind)
         record.size = st.kind == .file ? st.size : 0
         record.backup = backup
-        let started = zcp_monotonic_ns()
         let id = FileID(st)
+        let keepsLink = options.preserve.links && st.nlink > 1
+        if let pool, let parent, st.kind == .file, !options.symbolicLink, !options.hardLink, !keepsLink {
+            // The data and metadata of a plain file: a pool thread's job.
+            parent.retain(lock)
+            let found = existing
+            pool.submit { [self] worker in
+                var record = record
+                let started = zcp_monotonic_ns()
+                record.error = copyRegularFile(source, follow: follow, to: dst, existing: found, record: &record, worker: worker)
+                finish(&record, started: started)
+                release(parent, ok: record.error == nil)
+            }
+            return true
+        }
+        let started = zcp_monotonic_ns()
         if options.symbolicLink {
-            record.error = makeSymbolicLink(to: src, at: dst, replacing: existing)
+            record.error = makeSymbolicLink(to: src.path, at: dst, replacing: existing)
         } else if options.hardLink {
-            record.error = makeHardLink(to: src, at: dst, replacing: existing, follow: follow)
-        } else if options.preserve.links && st.nlink > 1, let first = linkedDestinations[id] {
-            record.error = makeHardLink(to: first, at: dst, replacing: existing, follow: false)
+            record.error = makeHardLink(to: src.at, at: dst, replacing: existing, follow: follow)
+        } else if keepsLink, let first = linkedDestinations[id] {
+            record.error = makeHardLink(to: At(first), at: dst, replacing: existing, follow: false)
         } else {
             switch st.kind {
             case .file:
-                record.error = copyRegularFile(src, to: dst, existing: existing, record: &record)
+                record.error = copyRegularFile(source, follow: follow, to: dst, existing: existing, record: &record, worker: worker)
             case .symlink:
                 record.error = copySymlink(src, st, to: dst, existing: existing, record: &record)
             case .fifo, .char, .block, .socket:
                 if options.recursive && !options.copyContents {
                     record.error = makeSpecialFile(src, st, at: dst, existing: existing, record: &record)
                 } else {
-                    record.error = copyRegularFile(src, to: dst, existing: existing, record: &record)
+                    record.error = copyRegularFile(src, follow: follow, to: dst, existing: existing, record: &record, worker: worker)
                 }
             case .dir, .unknown:
-                record.error = CopyError(.stat, src, errno: .EINVAL)
+                record.error = CopyError(.stat, src.path, errno: .EINVAL)
             }
-            if record.error == nil && options.preserve.links && st.nlink > 1 { linkedDestinations[id] = dst }
+            if record.error == nil && keepsLink { linkedDestinations[id] = dst.path }
         }
-        if tracksJustCreated && (record.error == nil || record.error!.isMetadata) { justCreated.insert(dst) }
-        record.elapsedNs = zcp_monotonic_ns() - started
-        if record.error != nil { record.status = .error }
-        reporter.finished(record)
+        if tracksJustCreated && (record.error == nil || record.error!.isMetadata) { justCreated.insert(dst.path) }
+        finish(&record, started: started)
         return record.error == nil
     }
 
-    private func makeSymbolicLink(to target: Path, at dst: Path, replacing existing: FileStat?) -> CopyError? {
-        if target.bytes.first != UInt8(ascii: "/") && dst.bytes.contains(UInt8(ascii: "/")) {
-            return CopyError(.relativeSymlinkOutsideCurrentDirectory, dst)
+    /// Tells the reporter about a finished object and counts it if it failed.
+    private func finish(_ record: inout FileRecord, started: Int64) {
+        record.elapsedNs = zcp_monotonic_ns() - started
+        if record.error != nil { record.status = .error }
+        if record.error != nil || record.sourceChanged { countFailure() }
+        reporter.finished(record)
+    }
+
+    /// A command-line symlink copied onto its own target is never "backed up onto itself".
+    private func isCommandLineSymlinkPair(_ src: Node, _ dst: Node) -> Bool {
+        if case .success(let s) = sys.stat(src.at, false), s.kind == .symlink { return true }
+        if case .success(let d) = sys.stat(dst.at, false), d.kind == .symlink { return true }
+        return false
+    }
+
+    private func makeSymbolicLink(to target: Path, at dst: Node, replacing existing: FileStat?) -> CopyError? {
+        if target.bytes.first != UInt8(ascii: "/") && dst.path.bytes.contains(UInt8(ascii: "/")) {
+            return CopyError(.relativeSymlinkOutsideCurrentDirectory, dst.path)
         }
         if existing != nil && (options.force || options.removeDestination) {
-            if case .failure(let e) = sys.unlink(dst) { return CopyError(.removeExisting, dst, errno: e, syscall: .unlink) }
+            if case .failure(let e) = sys.unlink(dst.at) { return CopyError(.removeExisting, dst.path, errno: e, syscall: .unlink) }
         }
-        if case .failure(let e) = sys.symlink(target, dst) {
-            return CopyError(.symlink, dst, errno: e, syscall: .symlink)
+        if case .failure(let e) = sys.symlink(target, dst.at) {
+            return CopyError(.symlink, dst.path, errno: e, syscall: .symlink)
         }
         return nil
     }
 
-    private func makeHardLink(to first: Path, at dst: Path, replacing existing: FileStat?, follow: Bool) -> CopyError? {
+    private func makeHardLink(to first: At, at dst: Node, replacing existing: FileStat?, follow: Bool) -> CopyError? {
         // -l onto an existing file needs -f (GNU); a kept hard link (-a) replaces it.
         if existing != nil && (!options.hardLink || options.force) {
-            if case .failure(let e) = sys.unlink(dst) { return CopyError(.removeExisting, dst, errno: e, syscall: .unlink) }
+            if case .failure(let e) = sys.unlink(dst.at) { return CopyError(.removeExisting, dst.path, errno: e, syscall: .unlink) }
         }
-        if case .failure(let e) = sys.link(first, dst, follow) {
-            return CopyError(.hardLink, dst, first, errno: e, syscall: .link)
+        if case .failure(let e) = sys.link(first, dst.at, follow) {
+            return CopyError(.hardLink, dst.path, first.isRelativeToWorkingDirectory ? first.name : nil,
+                             errno: e, syscall: .link)
         }
         return nil
     }
 
-    private func copySymlink(_ src: Path, _ st: FileStat, to dst: Path, existing: FileStat?,
+    private func copySymlink(_ src: Node, _ st: FileStat, to dst: Node, existing: FileStat?,
                              record: inout FileRecord) -> CopyError? {
         let target: Path
-        switch sys.readlink(src) {
-        case .failure(let e): return CopyError(.readlink, src, errno: e, syscall: .readlink)
+        switch sys.readlink(src.at) {
+        case .failure(let e): return CopyError(.readlink, src.path, errno: e, syscall: .readlink)
         case .success(let t): target = t
         }
-        if existing != nil, case .failure(let e) = sys.unlink(dst) {
-            return CopyError(.removeExisting, dst, errno: e, syscall: .unlink)
+        if existing != nil, case .failure(let e) = sys.unlink(dst.at) {
+            return CopyError(.removeExisting, dst.path, errno: e, syscall: .unlink)
         }
-        if case .failure(let e) = sys.symlink(target, dst) {
-            return CopyError(.symlink, dst, errno: e, syscall: .symlink)
+        if case .failure(let e) = sys.symlink(target, dst.at) {
+            return CopyError(.symlink, dst.path, errno: e, syscall: .symlink)
         }
         return Metadata(copier: self).applyToSymlink(st, at: dst, record: &record)
     }
 
-    private func makeSpecialFile(_ src: Path, _ st: FileStat, at dst: Path, existing: FileStat?,
+    private func makeSpecialFile(_ src: Node, _ st: FileStat, at dst: Node, existing: FileStat?,
                                  record: inout FileRecord) -> CopyError? {
-        if existing != nil, case .failure(let e) = sys.unlink(dst) {
-            return CopyError(.removeExisting, dst, errno: e, syscall: .unlink)
+        if existing != nil, case .failure(let e) = sys.unlink(dst.at) {
+            return CopyError(.removeExisting, dst.path, errno: e, syscall: .unlink)
         }
         let perm = st.permissions & (options.preserve.mode ? 0o7777 : 0o777)
-        if case .failure(let e) = sys.mknod(dst, (st.mode & 0o170000) | perm, st.rdev) {
-            return CopyError(st.kind == .fifo ? .create(.fifo) : .mknod, dst, errno: e, syscall: .mknod)
+        if case .failure(let e) = sys.mknod(dst.at, (st.mode & 0o170000) | perm, st.rdev) {
+            return CopyError(st.kind == .fifo ? .create(.fifo) : .mknod, dst.path, errno: e, syscall: .mknod)
         }
-        return Metadata(copier: self).applyToPath(st, source: src, at: dst, isNew: true, record: &record)
+        return Metadata(copier: self).applyByName(st, source: src, at: dst, isNew: true, record: &record)
     }
 }

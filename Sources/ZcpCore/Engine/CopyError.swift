@@ -15,6 +15,14 @@ public struct CopyError: Error, Sendable {
         case preserveTimes, preservePermissions, preserveOwnership, preserveXattr
         case removeExisting, willNotOverwriteJustCreated, notReplacing, backup
         case hardLink, relativeSymlinkOutsideCurrentDirectory, danglingDestination
+        /// A stop signal arrived while the data moved.
+        case interrupted
+        /// The source changed while it was read (a warning: the copy holds what was read).
+        case sourceChanged
+        /// --atomic: the finished temporary file could not be renamed over the destination.
+        case atomicRename
+        /// --fsync: the data could not be made durable.
+        case sync
     }
 
     public var what: What
@@ -24,6 +32,9 @@ public struct CopyError: Error, Sendable {
     public var path2: Path?
     /// The byte the copy had reached, for data errors.
     public var offset: Int64?
+    /// An existing destination was being overwritten in place when the data failed: it is
+    /// neither the old file nor the new one.
+    public var incompleteDestination: Path? = nil
 
     /// The data arrived; only an attribute could not be kept (the copy stays).
     public var isMetadata: Bool {

@@ -1,36 +1,43 @@
+import CZcp
 import Glibc
 
 extension Copier {
     /// Opens both ends, moves the data with the strategy selector, applies metadata to the
     /// open descriptor, and closes. A destination this call created is removed again when the
-    /// copy fails, so a failed copy never leaves a short file behind.
-    func copyRegularFile(_ src: Path, to dst: Path, existing: FileStat?,
-                         record: inout FileRecord) -> CopyError? {
+    /// copy fails, so a failed copy never leaves a short file behind; one overwritten in place
+    /// is reported as possibly incomplete. Under --atomic the data goes to a hidden file beside
+    /// the destination that is renamed over it only when everything succeeded.
+    func copyRegularFile(_ src: Node, follow: Bool, to dst: Node, existing: FileStat?,
+                         record: inout FileRecord, worker: Worker) -> CopyError? {
+        // A name lstat saw as a file must still be one: never follow a symlink swapped in since.
+        let noFollow = follow ? 0 : O_NOFOLLOW
         let srcFd: Int32
-        switch retryingEINTR({ sys.open(src, O_RDONLY, 0) }) {
-        case .failure(let e): return CopyError(.openForReading, src, errno: e, syscall: .open)
+        switch retryingEINTR({ sys.open(src.at, O_RDONLY | noFollow, 0) }) {
+        case .failure(let e): return CopyError(.openForReading, src.path, errno: e, syscall: .open)
         case .success(let fd): srcFd = fd
         }
         defer { _ = sys.close(srcFd) }
         let st: FileStat
         switch sys.fstat(srcFd) {
-        case .failure(let e): return CopyError(.fstat, src, errno: e, syscall: .fstat)
+        case .failure(let e): return CopyError(.fstat, src.path, errno: e, syscall: .fstat)
         case .success(let s): st = s
         }
         record.size = st.kind == .file ? st.size : 0
         if st.kind == .file { _ = sys.adviseSequential(srcFd) }  // advice only: a refusal changes nothing
 
+        let atomic = options.atomic && !options.attributesOnly
         var created = false
         var dstFd: Int32 = -1
-        if existing != nil {
+        var target = dst  // where the bytes go: the destination, or the temporary beside it
+        if existing != nil && !atomic {
             // --attributes-only leaves existing data alone.
             let truncate = options.attributesOnly ? 0 : O_TRUNC
-            switch retryingEINTR({ sys.open(dst, O_WRONLY | truncate, 0) }) {
+            switch retryingEINTR({ sys.open(dst.at, O_WRONLY | truncate, 0) }) {
             case .success(let fd): dstFd = fd
             case .failure(let e):
-                guard options.force else { return CopyError(.openForWriting, dst, errno: e, syscall: .open) }
-                if case .failure(let e) = sys.unlink(dst), e != .ENOENT {
-                    return CopyError(.removeExisting, dst, errno: e, syscall: .unlink)
+                guard options.force else { return CopyError(.openForWriting, dst.path, errno: e, syscall: .open) }
+                if case .failure(let e) = sys.unlink(dst.at), e != .ENOENT {
+                    return CopyError(.removeExisting, dst.path, errno: e, syscall: .unlink)
                 }
             }
         }
@@ -38,30 +45,97 @@ extension Copier {
             // Never readable by more people than the source while the data moves.
             var mode = st.permissions & 0o777
             if options.preserve.ownership { mode &= 0o700 }
-            switch retryingEINTR({ sys.open(dst, O_WRONLY | O_CREAT | O_EXCL, mode) }) {
+            if atomic { target = temporarySibling(of: dst) }
+            switch retryingEINTR({ sys.open(target.at, O_WRONLY | O_CREAT | O_EXCL, mode) }) {
             case .failure(let e):
                 // "name/" names a directory that is not there: say so as GNU does.
-                let why = e == .EISDIR && dst.hasTrailingSlash ? Errno.ENOTDIR : e
-                return CopyError(.create(.file), dst, errno: why, syscall: .open)
+                let why = e == .EISDIR && dst.path.hasTrailingSlash ? Errno.ENOTDIR : e
+                return CopyError(.create(.file), target.path, errno: why, syscall: .open)
             case .success(let fd): dstFd = fd
             }
             created = true
         }
+        // If a second stop signal cuts the winding-down short, the handler removes it.
+        let cleanupSlot = created ? target.at.name.withCString { zcp_cleanup_register(target.at.dir, $0) } : -1
+        defer { zcp_cleanup_clear(cleanupSlot) }
 
         let io = CopyIO(sys: sys, src: srcFd, dst: dstFd, worker: worker)
         var failure = options.attributesOnly ? nil
             : selector.copyData(io, stat: st, record: &record, unshared: mustStayUnshared(dstFd))
+        if failure == nil && st.kind == .file && !options.attributesOnly {
+            noteChanges(src, st, fd: srcFd, follow: follow, record: &record)
+        }
         if failure == nil {
-            failure = Metadata(copier: self).applyToDescriptor(st, srcFd: srcFd, fd: dstFd, path: dst, isNew: created,
-                                                              record: &record)
+            failure = Metadata(copier: self).applyToDescriptor(st, srcFd: srcFd, fd: dstFd, path: dst.path,
+                                                              isNew: created && !atomic, record: &record,
+                                                              replacing: atomic ? existing : nil)
+        }
+        if failure == nil && options.fsync, case .failure(let e) = retryingEINTR({ sys.fsync(dstFd) }) {
+            failure = CopyError(.sync, dst.path, errno: e, syscall: .fsync)
         }
         if case .failure(let e) = sys.close(dstFd), failure == nil {
-            failure = CopyError(.close, dst, errno: e, syscall: .close)
+            failure = CopyError(.close, dst.path, errno: e, syscall: .close)
         }
-        if let failure, created, !failure.isMetadata {
-            _ = sys.unlink(dst)
+        if atomic {
+            if failure == nil, case .failure(let e) = sys.rename(target.at, dst.at) {
+                failure = CopyError(.atomicRename, target.path, dst.path, errno: e, syscall: .rename)
+            }
+            if failure != nil {
+                _ = sys.unlink(target.at)  // all or nothing: the old destination stays as it was
+            } else if options.fsync {
+                failure = syncDirectory(of: dst)
+            }
+        } else if let failure, created, !failure.isMetadata {
+            _ = sys.unlink(dst.at)
+        }
+        if var f = failure, existing != nil, !created, !f.isMetadata, !options.attributesOnly {
+            f.incompleteDestination = dst.path
+            failure = f
         }
         return failure
+    }
+
+    /// `.name.zcp-PID-N` in the destination's directory: hidden, and unique to this run.
+    private func temporarySibling(of dst: Node) -> Node {
+        let n = lock.locked { () -> Int in temporaryCounter += 1; return temporaryCounter }
+        let leaf = Array(".".utf8) + dst.at.name.lastComponent.bytes + Array(".zcp-\(getpid())-\(n)".utf8)
+        func replacingLast(_ path: Path) -> Path {
+            let trimmed = path.strippingTrailingSlashes.bytes
+            guard let slash = trimmed.lastIndex(of: UInt8(ascii: "/")) else { return Path(bytes: leaf) }
+            return Path(bytes: Array(trimmed[...slash]) + leaf)
+        }
+        return Node(at: At(dst.at.dir, replacingLast(dst.at.name)), path: replacingLast(dst.path))
+    }
+
+    /// --atomic --fsync: the rename itself must reach the disk too.
+    private func syncDirectory(of dst: Node) -> CopyError? {
+        let dirAt: At
+        if dst.at.isRelativeToWorkingDirectory {
+            let bytes = dst.at.name.strippingTrailingSlashes.bytes
+            let slash = bytes.lastIndex(of: UInt8(ascii: "/"))
+            dirAt = At(slash.map { Path(bytes: $0 == 0 ? [UInt8(ascii: "/")] : Array(bytes[..<$0])) } ?? Path("."))
+        } else {
+            dirAt = At(dst.at.dir, Path("."))
+        }
+        switch sys.open(dirAt, O_RDONLY | O_DIRECTORY, 0) {
+        case .failure(let e): return CopyError(.sync, dirAt.name, errno: e, syscall: .open)
+        case .success(let fd):
+            defer { _ = sys.close(fd) }
+            if case .failure(let e) = retryingEINTR({ sys.fsync(fd) }) {
+                return CopyError(.sync, dirAt.name, errno: e, syscall: .fsync)
+            }
+            return nil
+        }
+    }
+
+    /// The copy holds exactly what was read; the source's size, times or name changing
+    /// meanwhile means it may not be a consistent picture of the file (warned, exit 1).
+    private func noteChanges(_ src: Node, _ st: FileStat, fd: Int32, follow: Bool, record: inout FileRecord) {
+        if case .success(let now) = sys.fstat(fd), !now.looksUnchanged(since: st) { record.sourceChanged = true }
+        if case .success(let named) = sys.stat(src.at, follow),
+           !named.isSameFile(as: st) {
+            record.sourceChanged = true  // replaced under its name while we read the old one
+        }
     }
 
     /// Under --reflink=never, copy_file_range must not run where it may clone extents.
@@ -80,6 +154,22 @@ enum FilesystemMagic {
     static let nfs = 0x6969
     static let cifs = 0xFF53_4D42
     static let smb2 = 0xFE53_4D42
+
+    static func name(_ type: Int) -> String {
+        switch type {
+        case btrfs: return "btrfs"
+        case xfs: return "xfs"
+        case bcachefs: return "bcachefs"
+        case nfs: return "nfs"
+        case cifs, smb2: return "smb"
+        case 0xEF53: return "ext4"
+        case 0x0102_1994: return "tmpfs"
+        case 0x794C_7630: return "overlayfs"
+        case 0x6573_5546: return "fuse"
+        case 0x9FA0: return "proc"
+        default: return "0x" + String(type, radix: 16)
+        }
+    }
 
     /// Filesystems whose copy_file_range may share extents (or ask the server to clone).
     static func mayCloneInCopyFileRange(_ type: Int) -> Bool {

@@ -16,10 +16,13 @@ struct Metadata {
         isRoot = copier.isRoot
     }
 
-    /// A regular file, through its descriptor (`srcFd` is the open source). What was kept, and
-    /// what could not be and why, goes into `record`.
+    /// A regular file or a directory, through its descriptor (`srcFd` is the open source).
+    /// What was kept, and what could not be and why, goes into `record`. `replacing`: the
+    /// destination an --atomic copy takes the place of, whose mode the copy keeps unless
+    /// the mode is preserved (as an in-place overwrite would).
     func applyToDescriptor(_ st: FileStat, srcFd: Int32, fd: Int32, path: Path, isNew: Bool,
-                           record: inout FileRecord) -> CopyError? {
+                           isDirectory: Bool = false, record: inout FileRecord,
+                           replacing: FileStat? = nil) -> CopyError? {
         var first: CopyError? = nil
         func note(_ attribute: String, _ e: CopyError?, ok: String = "ok") {
             record.metadata.append((attribute, e?.errno?.name ?? (e == nil ? ok : "error")))
@@ -40,7 +43,9 @@ struct Metadata {
         if preserve.xattr {
             note("xattr", XattrCopier(sys: sys, required: preserve.xattrRequired).copy(from: .fd(srcFd), to: .fd(fd), path: path))
         }
-        guard let mode = finalMode(st, isNew: isNew, ownershipKept: ownershipKept, isDirectory: false) else { return first }
+        var wanted = finalMode(st, isNew: isNew, ownershipKept: ownershipKept, isDirectory: isDirectory)
+        if let old = replacing, !preserve.mode { wanted = old.permissions }
+        guard let mode = wanted else { return first }
         var aclFailure: CopyError? = nil
         var needsChmod = true
         if preserve.mode {
@@ -49,6 +54,12 @@ struct Metadata {
             case .success(.trivial): break
             case .success(.copied): needsChmod = mode & 0o7000 != 0
             case .failure(let e): aclFailure = CopyError(.preservePermissions, path, errno: e, syscall: .fsetxattr)
+            }
+            // A default ACL the destination cannot hold is dropped quietly, as GNU does.
+            if isDirectory, case .failure(let e) = sys.copyACL(.path(At(srcFd, Path(".")).fullName),
+                                                               .path(At(fd, Path(".")).fullName), .default),
+               e != .EOPNOTSUPP, aclFailure == nil {
+                aclFailure = CopyError(.preservePermissions, path, errno: e, syscall: .fsetxattr)
             }
         }
         var chmodFailure: CopyError? = nil
@@ -59,9 +70,10 @@ struct Metadata {
         return first
     }
 
-    /// A directory (after its contents) or a special file, by name.
-    func applyToPath(_ st: FileStat, source: Path, at path: Path, isNew: Bool, isDirectory: Bool = false,
+    /// A special file, or a --parents directory, by name.
+    func applyByName(_ st: FileStat, source: Node, at node: Node, isNew: Bool, isDirectory: Bool = false,
                      record: inout FileRecord) -> CopyError? {
+        let path = node.path
         var first: CopyError? = nil
         func note(_ e: CopyError?) { if first == nil { first = e } }
         func step(_ attribute: String, _ e: CopyError?, ok: String = "ok") {
@@ -69,18 +81,18 @@ struct Metadata {
             note(e)
         }
         if preserve.timestamps {
-            let r = sys.utimensat(path, st.atime, st.mtime, false)
+            let r = sys.utimensat(node.at, st.atime, st.mtime, false)
             step("timestamps", r.error.map { CopyError(.preserveTimes, path, errno: $0, syscall: .utimensat) })
         }
         var ownershipKept = true
-        if preserve.ownership, case .failure(let e) = sys.lchown(path, st.uid, st.gid) {
+        if preserve.ownership, case .failure(let e) = sys.lchown(node.at, st.uid, st.gid) {
             ownershipKept = false
             step("ownership", ownershipFailure(e, path: path), ok: "not permitted")
         } else if preserve.ownership {
             step("ownership", nil)
         }
         if preserve.xattr {
-            step("xattr", XattrCopier(sys: sys, required: preserve.xattrRequired).copy(from: .path(source), to: .path(path), path: path))
+            step("xattr", XattrCopier(sys: sys, required: preserve.xattrRequired).copy(from: .path(source.at.fullName), to: .path(node.at.fullName), path: path))
         }
         let before = first
         guard let mode = finalMode(st, isNew: isNew, ownershipKept: ownershipKept, isDirectory: isDirectory) else {
@@ -88,17 +100,18 @@ struct Metadata {
         }
         var needsChmod = true
         if preserve.mode {
-            switch sys.copyACL(.path(source), .path(path), .access) {
+            switch sys.copyACL(.path(source.at.fullName), .path(node.at.fullName), .access) {
             case .success(.trivial): break
             case .success(.copied): needsChmod = mode & 0o7000 != 0
             case .failure(let e): note(CopyError(.preservePermissions, path, errno: e, syscall: .fsetxattr))
             }
             // A default ACL the destination cannot hold is dropped quietly, as GNU does.
-            if isDirectory, case .failure(let e) = sys.copyACL(.path(source), .path(path), .default), e != .EOPNOTSUPP {
+            if isDirectory, case .failure(let e) = sys.copyACL(.path(source.at.fullName), .path(node.at.fullName), .default),
+               e != .EOPNOTSUPP {
                 note(CopyError(.preservePermissions, path, errno: e, syscall: .fsetxattr))
             }
         }
-        if needsChmod, case .failure(let e) = sys.chmod(path, mode) {
+        if needsChmod, case .failure(let e) = sys.chmod(node.at, mode) {
             note(CopyError(.preservePermissions, path, errno: e, syscall: .chmod))
         }
         if preserve.mode {
@@ -108,14 +121,15 @@ struct Metadata {
         return first
     }
 
-    func applyToSymlink(_ st: FileStat, at path: Path, record: inout FileRecord) -> CopyError? {
+    func applyToSymlink(_ st: FileStat, at node: Node, record: inout FileRecord) -> CopyError? {
+        let path = node.path
         if preserve.timestamps {
-            let r = sys.utimensat(path, st.atime, st.mtime, false)
+            let r = sys.utimensat(node.at, st.atime, st.mtime, false)
             record.metadata.append(("timestamps", r.error?.name ?? "ok"))
             if let e = r.error { return CopyError(.preserveTimes, path, errno: e, syscall: .utimensat) }
         }
         if preserve.ownership {
-            let r = sys.lchown(path, st.uid, st.gid)
+            let r = sys.lchown(node.at, st.uid, st.gid)
             record.metadata.append(("ownership", r.error?.name ?? "ok"))
             if let e = r.error { return ownershipFailure(e, path: path) }
         }

@@ -43,8 +43,25 @@ public enum Messages {
         case .relativeSymlinkOutsideCurrentDirectory:
             head = "\(e.path.description): can make relative symbolic links only in current directory"
         case .danglingDestination: head = "not writing through dangling symlink \(p)"
+        case .interrupted:
+            let name = stopSignal.map { " by " + signalName($0) } ?? ""
+            let fate = e.incompleteDestination != nil ? "\(q) may be incomplete" : "the partial copy was removed"
+            return "copying \(p) to \(q) interrupted\(name); " + fate
+        case .sourceChanged: return "\(p): file changed as we read it"
+        case .sync: head = "failed to sync \(p)"
+        case .atomicRename: head = "cannot move temporary file into place as \(q)"
         }
         guard let errno = e.errno else { return head }
         return head + ": " + errno.message
+    }
+}
+
+/// "SIGINT" for 2, and so on for the signals zcp stops on.
+func signalName(_ signal: Int32) -> String {
+    switch signal {
+    case 1: return "SIGHUP"
+    case 2: return "SIGINT"
+    case 15: return "SIGTERM"
+    default: return "signal \(signal)"
     }
 }

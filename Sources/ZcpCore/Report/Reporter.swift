@@ -66,7 +66,11 @@ public final class Reporter: @unchecked Sendable {
 
     /// An error message on stderr, GNU-shaped.
     public func error(_ e: CopyError) {
-        message(Messages.text(for: e))
+        var text = program + ": " + Messages.text(for: e) + "\n"
+        if let dest = e.incompleteDestination, e.what != .interrupted {
+            text += program + ": " + quoted(dest) + " was overwritten in place and may be incomplete\n"
+        }
+        writeStderr(text)
     }
 
     public func message(_ text: String) {

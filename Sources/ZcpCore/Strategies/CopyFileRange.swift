@@ -1,3 +1,5 @@
+import CZcp
+
 /// copy_file_range(2): the kernel copies inside the filesystem (or the server, over NFS).
 enum CopyFileRangeCopier: RangeCopier {
     static let id = StrategyID.copyFileRange
@@ -16,12 +18,15 @@ enum CopyFileRangeCopier: RangeCopier {
 func transferLoop(_ syscall: Syscall, offset: inout Int64, end: Int64?,
                   _ transfer: (Int64, Int) -> SysResult<Int>) -> StepResult {
     while end.map({ offset < $0 }) ?? true {
+        if let stop = stopRequested(syscall) { return stop }
         let start = offset
-        let want = chunk(start, end, cap: maxTransferChunk)
+        let want = chunk(start, end, cap: transferChunk)
         switch retryingEINTR({ transfer(start, want) }) {
         case .failure(let e): return .failed(StrategyFailure(syscall: syscall, errno: e, side: .either))
         case .success(0): return .finished(hitEOF: true)
-        case .success(let n): offset += Int64(n)
+        case .success(let n):
+            offset += Int64(n)
+            zcp_progress_add(Int64(n))
         }
     }
     return .finished(hitEOF: false)

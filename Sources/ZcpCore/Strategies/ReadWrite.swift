@@ -1,3 +1,5 @@
+import CZcp
+
 /// pread/pwrite through the worker's buffer: works for every readable file, and is the only
 /// strategy that never needs the kernel's help.
 enum ReadWriteCopier: RangeCopier {
@@ -6,6 +8,7 @@ enum ReadWriteCopier: RangeCopier {
     static func copy(_ io: CopyIO, offset: inout Int64, end: Int64?) -> StepResult {
         let buffer = io.worker.buffer
         while end.map({ offset < $0 }) ?? true {
+            if let stop = stopRequested(.pread) { return stop }
             let want = chunk(offset, end, cap: Worker.bufferSize)
             let got: Int
             switch retryingEINTR({ io.sys.pread(io.src, buffer, want, offset) }) {
@@ -25,6 +28,7 @@ enum ReadWriteCopier: RangeCopier {
     private static func streamCopy(_ io: CopyIO, offset: inout Int64, end: Int64?) -> StepResult {
         let buffer = io.worker.buffer
         while end.map({ offset < $0 }) ?? true {
+            if let stop = stopRequested(.read) { return stop }
             let want = chunk(offset, end, cap: Worker.bufferSize)
             switch retryingEINTR({ io.sys.read(io.src, buffer, want) }) {
             case .failure(let e): return .failed(StrategyFailure(syscall: .read, errno: e, side: .read))
@@ -85,6 +89,7 @@ enum ReadWriteCopier: RangeCopier {
             case .success(let n):
                 done += n
                 offset += Int64(n)
+                zcp_progress_add(Int64(n))
             }
         }
         return nil

@@ -1,3 +1,5 @@
+import CZcp
+
 /// Walks the strategy chain over a file's data extents. A strategy that the kernel refuses
 /// with an "unsupported here" errno hands over to the next one at the exact byte it reached,
 /// and stays retired for the rest of the file; any other errno ends the file.
@@ -50,6 +52,7 @@ struct StrategySelector {
             case .success:
                 record.reflink = .yes
                 record.add(stat.size, by: .reflink)
+                zcp_progress_add(stat.size)
                 record.extents = 1
                 return nil
             case .failure(let e):
@@ -164,6 +167,10 @@ struct StrategySelector {
 
     private static func error(for failure: StrategyFailure, strategy: StrategyID, forced: Bool,
                               record: FileRecord, offset: Int64) -> CopyError {
+        if failure.errno == .EINTR {
+            // Only a stop signal gets EINTR this far (retryingEINTR retries the rest).
+            return CopyError(.interrupted, record.source, record.dest, errno: .EINTR, syscall: failure.syscall, offset: offset)
+        }
         if forced {
             return CopyError(.strategyRefused(strategy), record.source, record.dest,
                              errno: failure.errno, syscall: failure.syscall, offset: offset)

@@ -1,3 +1,5 @@
+import CZcp
+
 /// splice(2) through the worker's pipe: file -> pipe -> file, both file sides at explicit
 /// offsets. The pipe is always drained: if the pipe -> file splice fails, the bytes already in
 /// the pipe are read out and written with pwrite, so `offset` always names the last byte that
@@ -12,6 +14,7 @@ enum SpliceCopier: RangeCopier {
         case .success(let p): pipe = p
         }
         while end.map({ offset < $0 }) ?? true {
+            if let stop = stopRequested(.splice) { return stop }
             var inOff = offset
             let want = chunk(offset, end, cap: io.worker.pipeCapacity)
             let filled: Int
@@ -27,6 +30,7 @@ enum SpliceCopier: RangeCopier {
                 case .success(let n) where n > 0:
                     offset += Int64(n)
                     pending -= n
+                    zcp_progress_add(Int64(n))
                 case .success:
                     // A zero-byte move out of a non-empty pipe: treat as the kernel refusing.
                     return drain(io, pipe: pipe.read, pending: pending, offset: &offset,

@@ -1,3 +1,5 @@
+import CZcp
+
 /// The kernel paths zcp can move bytes with, in auto's order.
 public enum StrategyID: Int, CaseIterable, Sendable, Comparable {
     case reflink, copyFileRange, sendfile, splice, readWrite
@@ -53,8 +55,16 @@ protocol RangeCopier {
     static func copy(_ io: CopyIO, offset: inout Int64, end: Int64?) -> StepResult
 }
 
-/// The largest count one transfer call is asked for (sendfile's cap; the kernel's MAX_RW_COUNT).
-let maxTransferChunk = 0x7fff_f000
+/// The largest count one transfer call is asked for: 64 MiB, so that a signal or a progress
+/// line is never more than one call away, and far above where per-call cost shows (the
+/// kernel's own cap, MAX_RW_COUNT, is just under 2 GiB).
+let transferChunk = 64 << 20
+
+/// A signal asked zcp to stop: the strategy ends here, at the byte it reached.
+@inline(__always)
+func stopRequested(_ syscall: Syscall) -> StepResult? {
+    zcp_pending_signal() == 0 ? nil : .failed(StrategyFailure(syscall: syscall, errno: .EINTR, side: .either))
+}
 
 @inline(__always)
 func chunk(_ offset: Int64, _ end: Int64?, cap: Int) -> Int {

@@ -64,7 +64,7 @@ public enum Syscall: String, Sendable {
     case open, openat, close, fstat, stat, lstat, lseek, read, write, pread, pwrite
     case copyFileRange = "copy_file_range", sendfile, splice, pipe, fcntl, ficlone = "ioctl(FICLONE)"
     case ftruncate, chmod, fchmod, fchown, lchown, futimens, utimensat, mkdir, mknod, symlink
-    case readlink, unlink, link, opendir, readdir, fstatfs, rename
+    case readlink, unlink, link, opendir, readdir, fstatfs, rename, fsync
     case fgetxattr, fsetxattr, flistxattr, llistxattr, lgetxattr, lsetxattr
 }
 
@@ -80,14 +80,24 @@ func nothingOrErrno<I: FixedWidthInteger>(_ value: I) -> SysResult<Void> {
     value == -1 ? .failure(.current) : .success(())
 }
 
-/// Retries a call for as long as it fails with EINTR.
+/// Retries a call for as long as it fails with EINTR, unless the EINTR came from a signal that
+/// asks zcp to stop (SIGINT, SIGTERM, SIGHUP): then the EINTR is the answer.
 @inline(__always)
 func retryingEINTR<T>(_ body: () -> SysResult<T>) -> SysResult<T> {
     while true {
         let result = body()
-        if case .failure(.EINTR) = result { continue }
+        if case .failure(.EINTR) = result {
+            if zcp_pending_signal() != 0 { return result }
+            continue
+        }
         return result
     }
+}
+
+/// The signal that asked zcp to stop, or nil.
+public var stopSignal: Int32? {
+    let s = zcp_pending_signal()
+    return s == 0 ? nil : s
 }
 
 extension Result {

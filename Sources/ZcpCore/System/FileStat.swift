@@ -14,18 +14,25 @@ public struct FileStat: Sendable, Equatable {
     public var blocks: Int64
     public var atime: timespec
     public var mtime: timespec
+    public var ctime: timespec
 
     public init(_ st: stat) {
         dev = UInt64(st.st_dev); ino = UInt64(st.st_ino); mode = st.st_mode
         nlink = UInt64(st.st_nlink); uid = st.st_uid; gid = st.st_gid; rdev = UInt64(st.st_rdev)
         size = Int64(st.st_size); blksize = Int64(st.st_blksize); blocks = Int64(st.st_blocks)
-        atime = st.st_atim; mtime = st.st_mtim
+        atime = st.st_atim; mtime = st.st_mtim; ctime = st.st_ctim
     }
 
     public init(mode: UInt32, size: Int64, blocks: Int64? = nil, dev: UInt64 = 1, ino: UInt64 = 1) {
         self.dev = dev; self.ino = ino; self.mode = mode; nlink = 1; uid = 0; gid = 0; rdev = 0
         self.size = size; blksize = 4096; self.blocks = blocks ?? ((size + 511) / 512)
-        atime = timespec(); mtime = timespec()
+        atime = timespec(); mtime = timespec(); ctime = timespec()
+    }
+
+    /// The same content as far as stat can tell: size, modification and change times.
+    public func looksUnchanged(since before: FileStat) -> Bool {
+        size == before.size && mtime.tv_sec == before.mtime.tv_sec && mtime.tv_nsec == before.mtime.tv_nsec
+            && ctime.tv_sec == before.ctime.tv_sec && ctime.tv_nsec == before.ctime.tv_nsec
     }
 
     public var kind: FileKind { FileKind(mode: mode) }

@@ -56,3 +56,21 @@ private func strlenC(_ p: UnsafePointer<CChar>) -> Int {
     while p[n] != 0 { n += 1 }
     return n
 }
+
+/// A name for the `*at` calls: relative to an open directory, or (AT_FDCWD) to the working
+/// directory. Walking a tree by directory descriptors keeps every name short (trees deeper
+/// than PATH_MAX copy) and never follows a symlink swapped in for a directory on the way.
+public struct At: Sendable, Hashable {
+    public var dir: Int32
+    public var name: Path
+
+    public init(_ path: Path) { dir = -100; name = path }  // AT_FDCWD
+    public init(_ dir: Int32, _ name: Path) { self.dir = dir; self.name = name }
+
+    public var isRelativeToWorkingDirectory: Bool { dir == -100 }
+
+    /// The same file for calls that take only a name (xattrs and ACLs by name).
+    public var fullName: Path {
+        isRelativeToWorkingDirectory ? name : Path("/proc/self/fd/\(dir)").appending(name)
+    }
+}

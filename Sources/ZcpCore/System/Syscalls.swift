@@ -6,21 +6,21 @@ import Glibc
 /// errno, return short counts or deliver EINTR. Entries return the raw kernel result (no EINTR
 /// retry here: the engine retries, so injected EINTR exercises that code).
 public struct Syscalls: Sendable {
-    // Names
-    public var open: @Sendable (_ path: Path, _ flags: Int32, _ mode: UInt32) -> SysResult<Int32>
-    public var stat: @Sendable (_ path: Path, _ followSymlinks: Bool) -> SysResult<FileStat>
-    public var mkdir: @Sendable (_ path: Path, _ mode: UInt32) -> SysResult<Void>
-    public var mknod: @Sendable (_ path: Path, _ mode: UInt32, _ dev: UInt64) -> SysResult<Void>
-    public var symlink: @Sendable (_ target: Path, _ path: Path) -> SysResult<Void>
-    public var link: @Sendable (_ existing: Path, _ new: Path, _ followSymlinks: Bool) -> SysResult<Void>
-    public var readlink: @Sendable (_ path: Path) -> SysResult<Path>
-    public var unlink: @Sendable (_ path: Path) -> SysResult<Void>
-    public var rename: @Sendable (_ from: Path, _ to: Path) -> SysResult<Void>
-    public var lchown: @Sendable (_ path: Path, _ uid: UInt32, _ gid: UInt32) -> SysResult<Void>
-    public var chmod: @Sendable (_ path: Path, _ mode: UInt32) -> SysResult<Void>
-    public var utimensat: @Sendable (_ path: Path, _ atime: timespec, _ mtime: timespec, _ followSymlinks: Bool) -> SysResult<Void>
-    /// Names in a directory with their inode numbers ("." and ".." left out).
-    public var readDirectory: @Sendable (_ path: Path) -> SysResult<[(name: Path, ino: UInt64)]>
+    // Names, relative to a directory descriptor
+    public var open: @Sendable (_ at: At, _ flags: Int32, _ mode: UInt32) -> SysResult<Int32>
+    public var stat: @Sendable (_ at: At, _ followSymlinks: Bool) -> SysResult<FileStat>
+    public var mkdir: @Sendable (_ at: At, _ mode: UInt32) -> SysResult<Void>
+    public var mknod: @Sendable (_ at: At, _ mode: UInt32, _ dev: UInt64) -> SysResult<Void>
+    public var symlink: @Sendable (_ target: Path, _ at: At) -> SysResult<Void>
+    public var link: @Sendable (_ existing: At, _ new: At, _ followSymlinks: Bool) -> SysResult<Void>
+    public var readlink: @Sendable (_ at: At) -> SysResult<Path>
+    public var unlink: @Sendable (_ at: At) -> SysResult<Void>
+    public var rename: @Sendable (_ from: At, _ to: At) -> SysResult<Void>
+    public var lchown: @Sendable (_ at: At, _ uid: UInt32, _ gid: UInt32) -> SysResult<Void>
+    public var chmod: @Sendable (_ at: At, _ mode: UInt32) -> SysResult<Void>
+    public var utimensat: @Sendable (_ at: At, _ atime: timespec, _ mtime: timespec, _ followSymlinks: Bool) -> SysResult<Void>
+    /// Names in an open directory with their inode numbers ("." and ".." left out).
+    public var readDirectory: @Sendable (_ fd: Int32) -> SysResult<[(name: Path, ino: UInt64)]>
 
     // Descriptors
     public var close: @Sendable (_ fd: Int32) -> SysResult<Void>
@@ -44,6 +44,7 @@ public struct Syscalls: Sendable {
     public var fchown: @Sendable (_ fd: Int32, _ uid: UInt32, _ gid: UInt32) -> SysResult<Void>
     public var futimens: @Sendable (_ fd: Int32, _ atime: timespec, _ mtime: timespec) -> SysResult<Void>
     public var fsType: @Sendable (_ fd: Int32) -> SysResult<Int>
+    public var fsync: @Sendable (_ fd: Int32) -> SysResult<Void>
     /// posix_fadvise(POSIX_FADV_SEQUENTIAL): a larger readahead window for the source.
     public var adviseSequential: @Sendable (_ fd: Int32) -> SysResult<Void>
     /// Copies a POSIX ACL through libacl (see ACL.swift).
@@ -57,29 +58,29 @@ public struct Syscalls: Sendable {
 extension Syscalls {
     /// The kernel itself.
     public static let live = Syscalls(
-        open: { path, flags, mode in path.withCString { valueOrErrno(Glibc.open($0, flags | O_CLOEXEC, mode)) } },
-        stat: { path, follow in
+        open: { at, flags, mode in at.name.withCString { valueOrErrno(openat(at.dir, $0, flags | O_CLOEXEC, mode)) } },
+        stat: { at, follow in
             var st = Glibc.stat()
-            let rc = path.withCString { zcp_stat($0, follow ? 1 : 0, &st) }
+            let rc = at.name.withCString { zcp_fstatat(at.dir, $0, follow ? 1 : 0, &st) }
             return rc == -1 ? .failure(.current) : .success(FileStat(st))
         },
-        mkdir: { path, mode in path.withCString { nothingOrErrno(Glibc.mkdir($0, mode)) } },
-        mknod: { path, mode, dev in path.withCString { nothingOrErrno(Glibc.mknod($0, mode, dev_t(dev))) } },
-        symlink: { target, path in
-            target.withCString { t in path.withCString { nothingOrErrno(Glibc.symlink(t, $0)) } }
+        mkdir: { at, mode in at.name.withCString { nothingOrErrno(mkdirat(at.dir, $0, mode)) } },
+        mknod: { at, mode, dev in at.name.withCString { nothingOrErrno(mknodat(at.dir, $0, mode, dev_t(dev))) } },
+        symlink: { target, at in
+            target.withCString { t in at.name.withCString { nothingOrErrno(symlinkat(t, at.dir, $0)) } }
         },
         link: { existing, new, follow in
-            existing.withCString { e in
-                new.withCString { nothingOrErrno(Glibc.linkat(AT_FDCWD, e, AT_FDCWD, $0, follow ? AT_SYMLINK_FOLLOW : 0)) }
+            existing.name.withCString { e in
+                new.name.withCString { nothingOrErrno(linkat(existing.dir, e, new.dir, $0, follow ? AT_SYMLINK_FOLLOW : 0)) }
             }
         },
-        readlink: { path in
-            path.withCString { cpath in
+        readlink: { at in
+            at.name.withCString { cpath in
                 var size = 256
                 while true {
                     var buf = [UInt8](repeating: 0, count: size)
                     let n = buf.withUnsafeMutableBufferPointer { b in
-                        b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: size) { Glibc.readlink(cpath, $0, size) }
+                        b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: size) { readlinkat(at.dir, cpath, $0, size) }
                     }
                     if n == -1 { return .failure(.current) }
                     if n < size { return .success(Path(bytes: Array(buf[0..<n]))) }
@@ -87,34 +88,28 @@ extension Syscalls {
                 }
             }
         },
-        unlink: { path in path.withCString { nothingOrErrno(Glibc.unlink($0)) } },
-        rename: { from, to in from.withCString { f in to.withCString { nothingOrErrno(Glibc.rename(f, $0)) } } },
-        lchown: { path, uid, gid in path.withCString { nothingOrErrno(Glibc.lchown($0, uid, gid)) } },
-        chmod: { path, mode in path.withCString { nothingOrErrno(Glibc.chmod($0, mode)) } },
-        utimensat: { path, atime, mtime, follow in
+        unlink: { at in at.name.withCString { nothingOrErrno(unlinkat(at.dir, $0, 0)) } },
+        rename: { from, to in
+            from.name.withCString { f in to.name.withCString { nothingOrErrno(renameat(from.dir, f, to.dir, $0)) } }
+        },
+        lchown: { at, uid, gid in at.name.withCString { nothingOrErrno(fchownat(at.dir, $0, uid, gid, AT_SYMLINK_NOFOLLOW)) } },
+        chmod: { at, mode in at.name.withCString { nothingOrErrno(fchmodat(at.dir, $0, mode, 0)) } },
+        utimensat: { at, atime, mtime, follow in
             var times = (atime, mtime)
             return withUnsafePointer(to: &times) { tp in
                 tp.withMemoryRebound(to: timespec.self, capacity: 2) { t in
-                    path.withCString { nothingOrErrno(Glibc.utimensat(AT_FDCWD, $0, t, follow ? 0 : AT_SYMLINK_NOFOLLOW)) }
+                    at.name.withCString { nothingOrErrno(Glibc.utimensat(at.dir, $0, t, follow ? 0 : AT_SYMLINK_NOFOLLOW)) }
                 }
             }
         },
-        readDirectory: { path in
-            guard let dir = path.withCString({ Glibc.opendir($0) }) else { return .failure(.current) }
-            defer { Glibc.closedir(dir) }
-            var entries: [(name: Path, ino: UInt64)] = []
-            while true {
-                zcp_set_errno(0)
-                guard let entry = Glibc.readdir(dir) else {
-                    let e = zcp_errno()
-                    return e == 0 ? .success(entries) : .failure(Errno(e))
-                }
-                let name = withUnsafePointer(to: &entry.pointee.d_name) { p in
-                    p.withMemoryRebound(to: CChar.self, capacity: 256) { Path(cString: $0) }
-                }
-                if name.bytes == [46] || name.bytes == [46, 46] { continue }
-                entries.append((name, UInt64(entry.pointee.d_ino)))
+        readDirectory: { fd in
+            final class Entries { var list: [(name: Path, ino: UInt64)] = [] }
+            let entries = Entries()
+            let rc = zcp_read_directory(fd, Unmanaged.passUnretained(entries).toOpaque()) { context, name, ino, _ in
+                let box = Unmanaged<Entries>.fromOpaque(context!).takeUnretainedValue()
+                box.list.append((Path(cString: name!), ino))
             }
+            return rc == -1 ? .failure(.current) : .success(entries.list)
         },
         close: { fd in nothingOrErrno(Glibc.close(fd)) },
         fstat: { fd in
@@ -149,6 +144,7 @@ extension Syscalls {
             }
         },
         fsType: { fd in valueOrErrno(zcp_fs_type(fd)) },
+        fsync: { fd in nothingOrErrno(zcp_fsync(fd)) },
         adviseSequential: { fd in nothingOrErrno(zcp_fadvise_sequential(fd)) },
         copyACL: { from, to, kind in liveCopyACL(from: from, to: to, kind: kind) },
         listXattrs: { target in

@@ -4,7 +4,7 @@ extension Copier {
     /// What to do about the destination of a non-directory.
     enum Overwrite {
         /// Go ahead; `existing` is what is still there (nil once moved away or removed).
-        case proceed(existing: FileStat?, backup: Path?)
+        case proceed(existing: FileStat?, backup: Node?)
         /// Leave it; `ok` says whether that counts as success.
         case skip(ok: Bool)
         case fail(CopyError)
@@ -12,8 +12,9 @@ extension Copier {
 
     /// Applies GNU's rules for an existing destination: just-created files, -n, -u/--update,
     /// -i, --backup and --remove-destination.
-    func decideOverwrite(_ src: Path, _ st: FileStat, _ dst: Path, existing: FileStat?) -> Overwrite {
+    func decideOverwrite(_ src: Path, _ st: FileStat, _ node: Node, existing: FileStat?) -> Overwrite {
         guard let d = existing else { return .proceed(existing: nil, backup: nil) }
+        let dst = node.path
         if justCreated.contains(dst) {
             return .fail(CopyError(.willNotOverwriteJustCreated, dst, src))
         }
@@ -31,14 +32,16 @@ extension Copier {
             return .skip(ok: false)
         }
         if let control = options.backup, control != .none {
-            let name = Backup.name(for: dst, control: control, suffix: options.backupSuffix, sys: sys)
-            if case .failure(let e) = sys.rename(dst, name) {
-                return .fail(CopyError(.backup, dst, name, errno: e, syscall: .rename))
+            let suffix = Backup.suffix(for: node.at, control: control, suffix: options.backupSuffix, sys: sys)
+            let backup = Node(at: At(node.at.dir, Path(bytes: node.at.name.bytes + suffix)),
+                              path: Path(bytes: dst.bytes + suffix))
+            if case .failure(let e) = sys.rename(node.at, backup.at) {
+                return .fail(CopyError(.backup, dst, backup.path, errno: e, syscall: .rename))
             }
-            return .proceed(existing: nil, backup: name)
+            return .proceed(existing: nil, backup: backup)
         }
         if options.removeDestination {
-            if case .failure(let e) = sys.unlink(dst), e != .ENOENT {
+            if case .failure(let e) = sys.unlink(node.at), e != .ENOENT {
                 return .fail(CopyError(.removeExisting, dst, errno: e, syscall: .unlink))
             }
             return .proceed(existing: nil, backup: nil)
@@ -63,30 +66,34 @@ enum Prompt {
     }
 }
 
-/// Backup names: `name~` (simple, or the --suffix), `name.~N~` (numbered).
+/// Backup names: `name~` (simple, or the --suffix), `name.~N~` (numbered). What is appended
+/// to the destination's name is returned.
 enum Backup {
-    static func name(for path: Path, control: Options.BackupControl, suffix: String, sys: Syscalls) -> Path {
+    static func suffix(for at: At, control: Options.BackupControl, suffix: String, sys: Syscalls) -> [UInt8] {
         switch control {
         case .none, .simple:
-            return Path(bytes: path.bytes + Array(suffix.utf8))
+            return Array(suffix.utf8)
         case .numbered:
-            return numbered(path, after: highestNumber(path, sys: sys))
+            return Array(".~\(highestNumber(at, sys: sys) + 1)~".utf8)
         case .existing:
-            let n = highestNumber(path, sys: sys)
-            return n > 0 ? numbered(path, after: n) : Path(bytes: path.bytes + Array(suffix.utf8))
+            let n = highestNumber(at, sys: sys)
+            return n > 0 ? Array(".~\(n + 1)~".utf8) : Array(suffix.utf8)
         }
     }
 
-    private static func numbered(_ path: Path, after n: Int) -> Path {
-        Path(bytes: path.bytes + Array(".~\(n + 1)~".utf8))
-    }
-
-    /// The largest N of the existing `name.~N~` beside `path`, 0 when there is none.
-    private static func highestNumber(_ path: Path, sys: Syscalls) -> Int {
+    /// The largest N of the existing `name.~N~` beside `at`, 0 when there is none.
+    private static func highestNumber(_ at: At, sys: Syscalls) -> Int {
+        let path = at.name
         let base = path.lastComponent.bytes
-        let slash = path.bytes.lastIndex(of: UInt8(ascii: "/"))
-        let dir = slash.map { Path(bytes: Array(path.bytes[...$0])) } ?? Path(".")
-        guard case .success(let entries) = sys.readDirectory(dir) else { return 0 }
+        var dirFd = at.dir
+        if at.isRelativeToWorkingDirectory {
+            let slash = path.bytes.lastIndex(of: UInt8(ascii: "/"))
+            let dir = slash.map { Path(bytes: Array(path.bytes[...$0])) } ?? Path(".")
+            guard case .success(let fd) = sys.open(At(dir), O_RDONLY | O_DIRECTORY, 0) else { return 0 }
+            dirFd = fd
+        }
+        defer { if at.isRelativeToWorkingDirectory { _ = sys.close(dirFd) } }
+        guard case .success(let entries) = sys.readDirectory(dirFd) else { return 0 }
         var highest = 0
         let prefix = base + Array(".~".utf8)
         for entry in entries {

@@ -1,66 +1,141 @@
 import CZcp
+import Glibc
+
+/// A directory being copied: both ends held open (every entry is reached relative to them),
+/// and a count of what is still under way inside it. When the count reaches zero its own
+/// metadata is applied, it is reported, and its parent is told.
+final class DirectoryTask: @unchecked Sendable {
+    let src: Node
+    let dst: Node
+    let st: FileStat
+    let srcFd: Int32
+    let dstFd: Int32
+    /// Made by this run (so it holds nothing this run did not put there).
+    let isNew: Bool
+    let parent: DirectoryTask?
+    let started = zcp_monotonic_ns()
+    var record: FileRecord
+    /// The walker's own hold, plus one per queued file and per subdirectory not yet finished.
+    fileprivate var pending = 1
+    fileprivate var ok = true
+
+    init(src: Node, dst: Node, st: FileStat, srcFd: Int32, dstFd: Int32, isNew: Bool,
+         parent: DirectoryTask?, record: FileRecord) {
+        self.src = src
+        self.dst = dst
+        self.st = st
+        self.srcFd = srcFd
+        self.dstFd = dstFd
+        self.isNew = isNew
+        self.parent = parent
+        self.record = record
+    }
+
+    func retain(_ lock: Mutex) { lock.locked { pending += 1 } }
+}
 
 extension Copier {
-    /// Copies a directory and everything below it. The directory is made writable for its
-    /// owner while its contents arrive; its own metadata is applied after them.
-    func copyDirectory(_ src: Path, _ st: FileStat, to dst: Path, top: (src: Path, dst: Path)) -> Bool {
-        if newDirectories.contains(FileID(st)) {
+    /// Copies a directory and everything below it. The copy is made writable for its owner
+    /// while its contents arrive; its own metadata is applied after them. Entries are opened
+    /// relative to the two directories' descriptors, without following symlinks.
+    func copyDirectory(_ src: Node, _ lst: FileStat, to dst: Node, top: (src: Path, dst: Path),
+                       parent: DirectoryTask?, follow: Bool) -> Bool {
+        if newDirectories.contains(FileID(lst)) {
             // Going on would copy the copy again: abandon this operand's whole tree, as GNU does.
             intoItself = true
             return fail(CopyError(.intoItself, top.src, top.dst))
         }
         var existing: FileStat?
-        switch sys.stat(dst, false) {
-        case .success(let d): existing = d
-        case .failure(.ENOENT): existing = nil
-        case .failure(let e): return fail(CopyError(.stat, dst, errno: e, syscall: .lstat))
+        var dstFollow = false
+        if parent?.isNew != true {
+            switch sys.stat(dst.at, false) {
+            case .success(let d): existing = d
+            case .failure(.ENOENT): existing = nil
+            case .failure(let e): return fail(CopyError(.stat, dst.path, errno: e, syscall: .lstat))
+            }
         }
         if let d = existing, d.kind == .symlink, options.keepDirectorySymlink,
-           case .success(let target) = sys.stat(dst, true) {
+           case .success(let target) = sys.stat(dst.at, true) {
             existing = target  // a symlink to a directory is used as that directory
+            dstFollow = true
         }
         if let d = existing, !d.isDirectory {
-            return fail(CopyError(.overwriteNonDirectoryWithDirectory, dst, src))
+            return fail(CopyError(.overwriteNonDirectoryWithDirectory, dst.path, src.path))
         }
-        var record = FileRecord(source: src, dest: dst, kind: .dir)
+        let srcFd: Int32
+        switch retryingEINTR({ sys.open(src.at, O_RDONLY | O_DIRECTORY | (follow ? 0 : O_NOFOLLOW), 0) }) {
+        case .failure(let e): return fail(CopyError(.readDirectory, src.path, errno: e, syscall: .open))
+        case .success(let fd): srcFd = fd
+        }
+        var st = lst
+        if case .success(let now) = sys.fstat(srcFd) { st = now }
+        var record = FileRecord(source: src.path, dest: dst.path, kind: .dir)
         if existing == nil {
-            if case .failure(let e) = sys.mkdir(dst, (st.permissions & 0o777) | 0o700) {
-                return fail(CopyError(.mkdir, dst, errno: e, syscall: .mkdir))
+            if case .failure(let e) = sys.mkdir(dst.at, (st.permissions & 0o777) | 0o700) {
+                _ = sys.close(srcFd)
+                return fail(CopyError(.mkdir, dst.path, errno: e, syscall: .mkdir))
             }
-            if case .success(let made) = sys.stat(dst, false) { newDirectories.insert(FileID(made)) }
         } else {
             record.quiet = true  // GNU tells only of directories it makes
         }
+        let dstFd: Int32
+        switch retryingEINTR({ sys.open(dst.at, O_RDONLY | O_DIRECTORY | (dstFollow ? 0 : O_NOFOLLOW), 0) }) {
+        case .failure(let e):
+            _ = sys.close(srcFd)
+            return fail(CopyError(.readDirectory, dst.path, errno: e, syscall: .open))
+        case .success(let fd): dstFd = fd
+        }
+        if existing == nil, case .success(let made) = sys.fstat(dstFd) { newDirectories.insert(FileID(made)) }
         reporter.announce(record)
-        let started = zcp_monotonic_ns()
 
-        if src == top.src { topDevice = st.dev }
+        let task = DirectoryTask(src: src, dst: dst, st: st, srcFd: srcFd, dstFd: dstFd,
+                                 isNew: existing == nil, parent: parent, record: record)
+        parent?.retain(lock)
+        if parent == nil { topDevice = st.dev }
         if options.oneFileSystem && st.dev != topDevice {
             // -x: the mount point is copied, not what is mounted on it.
-            return finishDirectory(src, st, at: dst, isNew: existing == nil, record: &record, started: started)
+            release(task, ok: true)
+            return true
         }
-        let entries: [(name: Path, ino: UInt64)]
-        switch sys.readDirectory(src) {
-        case .failure(let e): return fail(CopyError(.readDirectory, src, errno: e, syscall: .readdir))
-        case .success(let list): entries = list.sorted { $0.ino < $1.ino }  // disk order on ext4
+        switch sys.readDirectory(srcFd) {
+        case .failure(let e):
+            _ = fail(CopyError(.readDirectory, src.path, errno: e, syscall: .readdir))
+            release(task, ok: false)
+            return false
+        case .success(let list):
+            for entry in list.sorted(by: { $0.ino < $1.ino }) {  // disk order on ext4
+                if stopSignal != nil { break }
+                copyObject(src.child(entry.name, in: srcFd), to: dst.child(entry.name, in: dstFd),
+                           top: top, parent: task)
+                if intoItself { break }
+            }
         }
-        var ok = true
-        for entry in entries {
-            if !copyObject(src.appending(entry.name), to: dst.appending(entry.name), top: top) { ok = false }
-            if intoItself { break }
-        }
-        return finishDirectory(src, st, at: dst, isNew: existing == nil, record: &record, started: started) && ok
+        release(task, ok: true)
+        return true
     }
 
-    /// Applies a directory's metadata after its contents and reports it.
-    private func finishDirectory(_ src: Path, _ st: FileStat, at dst: Path, isNew: Bool,
-                                 record: inout FileRecord, started: Int64) -> Bool {
-        record.error = Metadata(copier: self).applyToPath(st, source: src, at: dst, isNew: isNew,
-                                                          isDirectory: true, record: &record)
-        if record.error != nil { record.status = .error }
-        record.elapsedNs = zcp_monotonic_ns() - started
+    /// One thing inside `task` is done. The last one finishes the directory: its metadata,
+    /// its report, its descriptors, and then its parent's count.
+    func release(_ task: DirectoryTask, ok: Bool) {
+        let done = lock.locked { () -> Bool in
+            if !ok { task.ok = false }
+            task.pending -= 1
+            return task.pending == 0
+        }
+        guard done else { return }
+        var record = task.record
+        record.error = Metadata(copier: self).applyToDescriptor(task.st, srcFd: task.srcFd, fd: task.dstFd,
+                                                                path: task.dst.path, isNew: task.isNew,
+                                                                isDirectory: true, record: &record)
+        _ = sys.close(task.srcFd)
+        _ = sys.close(task.dstFd)
+        if record.error != nil {
+            record.status = .error
+            countFailure()
+        }
+        record.elapsedNs = zcp_monotonic_ns() - task.started
         reporter.finished(record, announced: true)
-        return record.error == nil
+        if let parent = task.parent { release(parent, ok: record.error == nil && task.ok) }
     }
 
     /// --parents: makes the directories of `source` under `directory` as copies of the source's
@@ -75,23 +150,23 @@ extension Copier {
             srcPrefix = srcPrefix.appending(component)
             dstPrefix = dstPrefix.appending(component)
             let st: FileStat
-            switch sys.stat(srcPrefix, true) {
+            switch sys.stat(At(srcPrefix), true) {
             case .success(let s): st = s
             case .failure(let e): return fail(CopyError(.stat, srcPrefix, errno: e, syscall: .stat))
             }
-            switch sys.stat(dstPrefix, true) {
+            switch sys.stat(At(dstPrefix), true) {
             case .success(let d) where d.isDirectory: continue
             case .success: return fail(CopyError(.overwriteNonDirectoryWithDirectory, dstPrefix, srcPrefix))
             case .failure: break
             }
-            if case .failure(let e) = sys.mkdir(dstPrefix, (st.permissions & 0o777) | 0o700) {
+            if case .failure(let e) = sys.mkdir(At(dstPrefix), (st.permissions & 0o777) | 0o700) {
                 return fail(CopyError(.mkdir, dstPrefix, errno: e, syscall: .mkdir))
             }
             if options.verbose { reporter.plain("\(srcPrefix) -> \(dstPrefix)") }
             var record = FileRecord(source: srcPrefix, dest: dstPrefix, kind: .dir)
             record.quiet = true
-            if let e = Metadata(copier: self).applyToPath(st, source: srcPrefix, at: dstPrefix, isNew: true,
-                                                          isDirectory: true, record: &record) {
+            if let e = Metadata(copier: self).applyByName(st, source: .operand(srcPrefix), at: .operand(dstPrefix),
+                                                          isNew: true, isDirectory: true, record: &record) {
                 return fail(e)
             }
         }
