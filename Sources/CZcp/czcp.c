@@ -168,3 +168,14 @@ int64_t zcp_monotonic_ns(void) {
 }
 
 int zcp_isatty(int fd) { return isatty(fd); }
+
+int zcp_terminal_width(int fd) {
+  struct winsize ws;
+  if (ioctl(fd, TIOCGWINSZ, &ws) != 0) return 0;
+  return ws.ws_col;
+}
+
+void zcp_sleep_ms(int ms) {
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}

@@ -39,6 +39,10 @@ public enum Zcp {
             return reporter.close() && ok ? 0 : 1
         }
         let copier = Copier(options: options, sys: sys, reporter: reporter)
+        if reporter.showsProgress {
+            let plan = ProgressPlan(sys: sys, options: options).measure(options.sources)
+            reporter.startProgress(bytes: plan.bytes, files: plan.files)
+        }
         var ok = run(copier, options: options, sys: sys, reporter: reporter)
         copier.finish()
         if !reporter.close() { ok = false }

@@ -94,6 +94,22 @@ differ "-S suffix"                   with_dest_file -- -S .bak f1 existing
 differ "--backup=t abbreviated nu"   backups -- --backup=nu f1 existing
 differ "--backup ambiguous"          with_dest_file -- --backup=n f1 existing
 differ "--backup invalid"            with_dest_file -- --backup=sometimes f1 existing
+# A file copied onto itself with backups: GNU's exceptions to "are the same file".
+selfish() { printf 'hi\n' > a; ln -s a sl; ln a hl; mkdir d; printf 'x\n' > d/f; }
+differ "-fb a a: backed up, copied"  selfish -- -fb a a
+differ "-b a a without -f: refused"  selfish -- -b a a
+differ "--backup=numbered -f a a"    selfish -- --backup=numbered -f a a
+differ "-fb a ./a: refused"          selfish -- -fb a ./a
+differ "-fb ./a a: refused"          selfish -- -fb ./a a
+differ "-b onto a hard link"         selfish -- -b a hl
+differ "-f onto a hard link: refused" selfish -- -f a hl
+differ "-b onto a symlink to it"     selfish -- -b a sl
+differ "-f onto a symlink: refused"  selfish -- -f a sl
+differ "-fb sl sl"                   selfish -- -fb sl sl
+differ "-fbP sl a"                   selfish -- -fbP sl a
+differ "-Rfb sl sl"                  selfish -- -Rfb sl sl
+differ "-fbv d/f d/f"                selfish -- -fbv d/f d/f
+differ "--backup=off -f a a: refused" selfish -- --backup=off -f a a
 differ "-b with -n refused"          with_dest_file -- -b -n f1 existing
 differ "--remove-destination"        with_dest_file -- --remove-destination f1 existing
 differ "-l hard link"                files -- -l f1 hl

@@ -60,5 +60,9 @@ void zcp_set_opterr(int value);
 // Timestamps in nanoseconds.
 int64_t zcp_monotonic_ns(void);
 int zcp_isatty(int fd);
+// Columns of the terminal on fd, or 0.
+int zcp_terminal_width(int fd);
+// Sleeps for ms milliseconds (interrupted early by a signal).
+void zcp_sleep_ms(int ms);
 
 #endif

@@ -31,7 +31,7 @@ public final class Copier: @unchecked Sendable {
     /// Asked once: ownership failures are errors only for root (GNU).
     let isRoot = geteuid() == 0
     /// Copies regular files of trees when -j is above 1.
-    private let pool: Pool?
+    let pool: Pool?
 
     let lock = Mutex()
     /// Failures so far (operands, files, directories, warnings that make the exit status 1).
@@ -55,6 +55,11 @@ public final class Copier: @unchecked Sendable {
     var intoItself = false
     /// Numbers the --atomic temporary files of this run.
     var temporaryCounter = 0
+    /// How many directories may hold their two descriptors open at once: what the
+    /// descriptor limit leaves after the threads' files and pipes.
+    let openDirectoryBudget: Int
+    /// Directories holding descriptors now (walked, or waiting for queued files).
+    var openDirectories = 0
 
     public init(options: Options, sys: Syscalls = .live, reporter: Reporter) {
         self.options = options
@@ -66,6 +71,10 @@ public final class Copier: @unchecked Sendable {
         Glibc.umask(mask)
         umask = UInt32(mask)
         let jobs = options.recursive ? options.jobs ?? Int(max(1, zcp_online_cpus())) : 1
+        var limit = rlimit()
+        let soft = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 ? Int(clamping: limit.rlim_cur) : 1024
+        // Three standard descriptors, a report, a few spare; per thread a source, a copy and a pipe.
+        openDirectoryBudget = max(2, (min(soft, 1 << 20) - 10 - 4 * (jobs + 1)) / 2)
         if jobs > 1 {
             let pool = Pool(threads: jobs, sys: sys)
             self.pool = pool.isEmpty ? nil : pool
@@ -98,7 +107,8 @@ public final class Copier: @unchecked Sendable {
     /// Copies whatever `src` is to `dst`. `top` is the command-line pair it descends from;
     /// `parent` the directory being copied that holds it.
     @discardableResult
-    func copyObject(_ src: Node, to dst: Node, top: (src: Path, dst: Path), parent: DirectoryTask?) -> Bool {
+    func copyObject(_ src: Node, to named: Node, top: (src: Path, dst: Path), parent: DirectoryTask?) -> Bool {
+        var dst = named
         if stopSignal != nil { return false }
         let isCommandLine = parent == nil
         let deref = options.effectiveDereference
@@ -133,36 +143,43 @@ public final class Copier: @unchecked Sendable {
             case .failure: return fail(CopyError(.danglingDestination, dst.path))
             }
         }
+        var decided = false
         if let d = existing {
             if d.isSameFile(as: st) && !(options.symbolicLink && d.kind == .symlink) {
-                guard options.force && options.backup != nil && options.backup != Options.BackupControl.none
-                        && st.kind == .file && !isCommandLineSymlinkPair(src, dst) else {
-                    return fail(CopyError(.sameFile, src.path, dst.path))
+                switch sameFileUnderBackup(src, dst) {
+                case .refused: return fail(CopyError(.sameFile, src.path, dst.path))
+                case .twoNames: break  // the backup moves the destination's name away
+                case .copyToBackup(let backup):
+                    // `cp -fb a a`: GNU makes the backup by copying, and leaves the file be.
+                    dst = backup
+                    switch sys.stat(dst.at, false) {
+                    case .success(let b) where !b.isDirectory: existing = b
+                    default: existing = nil
+                    }
+                    decided = true
                 }
-                // GNU: with --force and --backup, a file copied onto itself is backed up first
-                // and then copied from the backup.
             }
-            if d.isDirectory { return fail(CopyError(.overwriteDirectoryWithNonDirectory, dst.path)) }
+            if let d = existing, d.isDirectory { return fail(CopyError(.overwriteDirectoryWithNonDirectory, dst.path)) }
         }
         var backup: Path? = nil
-        var source = src
-        switch decideOverwrite(src.path, st, dst, existing: existing) {
-        case .skip(let ok):
-            if !ok { countFailure() }
-            return ok
-        case .fail(let e): return fail(e)
-        case .proceed(let remaining, let made):
-            if let made, let d = existing, d.isSameFile(as: st) {
-                source = made  // the file was moved to its backup name: read it there
+        let source = src
+        if !decided {
+            switch decideOverwrite(src.path, st, dst, existing: existing) {
+            case .skip(let ok):
+                if !ok { countFailure() }
+                return ok
+            case .fail(let e): return fail(e)
+            case .proceed(let remaining, let made):
+                existing = remaining
+                backup = made?.path
             }
-            existing = remaining
-            backup = made?.path
         }
 
         var record = FileRecord(source: src.path, dest: dst.path, kind: st.kind)
         record.size = st.kind == .file ? st.size : 0
         record.backup = backup
         let id = FileID(st)
+        if st.kind == .file { reporter.starting(src.path) }
         let keepsLink = options.preserve.links && st.nlink > 1
         if let pool, let parent, st.kind == .file, !options.symbolicLink, !options.hardLink, !keepsLink {
             // The data and metadata of a plain file: a pool thread's job.
@@ -189,7 +206,7 @@ public final class Copier: @unchecked Sendable {
             case .file:
                 record.error = copyRegularFile(source, follow: follow, to: dst, existing: existing, record: &record, worker: worker)
             case .symlink:
-                record.error = copySymlink(src, st, to: dst, existing: existing, record: &record)
+                record.error = copySymlink(source, st, to: dst, existing: existing, record: &record)
             case .fifo, .char, .block, .socket:
                 if options.recursive && !options.copyContents {
                     record.error = makeSpecialFile(src, st, at: dst, existing: existing, record: &record)
@@ -214,11 +231,38 @@ public final class Copier: @unchecked Sendable {
         reporter.finished(record)
     }
 
-    /// A command-line symlink copied onto its own target is never "backed up onto itself".
-    private func isCommandLineSymlinkPair(_ src: Node, _ dst: Node) -> Bool {
-        if case .success(let s) = sys.stat(src.at, false), s.kind == .symlink { return true }
-        if case .success(let d) = sys.stat(dst.at, false), d.kind == .symlink { return true }
-        return false
+    enum SameFile {
+        case refused
+        /// Two names of one file: backing up the destination's name moves it out of the way.
+        case twoNames
+        /// One name, spelt the same, with --force: the "backup" is a copy made beside it.
+        case copyToBackup(Node)
+    }
+
+    /// GNU's exceptions to "are the same file" when backups are made.
+    private func sameFileUnderBackup(_ src: Node, _ dst: Node) -> SameFile {
+        guard let control = options.backup, control != .none else { return .refused }
+        guard src.at.name.lastComponent == dst.at.name.lastComponent,
+              let p = parentID(src), let q = parentID(dst), p == q else { return .twoNames }
+        guard options.force && src.path == dst.path else { return .refused }
+        let suffix = Backup.suffix(for: dst.at, control: control, suffix: options.backupSuffix, sys: sys)
+        return .copyToBackup(Node(at: At(dst.at.dir, Path(bytes: dst.at.name.bytes + suffix)),
+                                  path: Path(bytes: dst.path.bytes + suffix)))
+    }
+
+    /// The directory holding a name, to tell one directory entry from two.
+    private func parentID(_ node: Node) -> FileID? {
+        let result: SysResult<FileStat>
+        if node.at.isRelativeToWorkingDirectory {
+            let bytes = node.at.name.strippingTrailingSlashes.bytes
+            let slash = bytes.lastIndex(of: UInt8(ascii: "/"))
+            let parent = slash.map { Path(bytes: $0 == 0 ? [UInt8(ascii: "/")] : Array(bytes[..<$0])) } ?? Path(".")
+            result = sys.stat(At(parent), true)
+        } else {
+            result = sys.fstat(node.at.dir)
+        }
+        guard case .success(let st) = result else { return nil }
+        return FileID(st)
     }
 
     private func makeSymbolicLink(to target: Path, at dst: Node, replacing existing: FileStat?) -> CopyError? {

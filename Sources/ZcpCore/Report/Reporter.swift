@@ -12,6 +12,10 @@ public final class Reporter: @unchecked Sendable {
     private var report: Output?
     private let lock = Mutex()
     private let started = zcp_monotonic_ns()
+    /// --progress on a terminal.
+    private let progress: ProgressLine?
+    /// -v lines go to the terminal the progress line is on: erase it first.
+    private let stdoutIsTerminal: Bool
 
     private var files = 0
     private var bytes: Int64 = 0
@@ -26,18 +30,47 @@ public final class Reporter: @unchecked Sendable {
         stats = options.stats
         self.stdout = stdout
         self.report = report
+        progress = options.progress && zcp_isatty(2) == 1 ? ProgressLine(lock: lock) : nil
+        stdoutIsTerminal = zcp_isatty(stdout.fd) == 1
+    }
+
+    /// Whether a progress line will be drawn (so the sources are worth measuring first).
+    public var showsProgress: Bool { progress != nil }
+
+    /// Starts the progress line with what the copy will move.
+    public func startProgress(bytes: Int64, files: Int) {
+        guard let progress else { return }
+        lock.locked {
+            progress.totalBytes = bytes
+            progress.totalFiles = files
+        }
+        progress.start()
+    }
+
+    /// The file now being copied, for the progress line.
+    func starting(_ path: Path) {
+        guard let progress else { return }
+        lock.locked { progress.current = path }
+    }
+
+    private func clearForStdoutLocked() {
+        if stdoutIsTerminal { progress?.eraseLocked() }
     }
 
     /// The `-v` line of an object whose record comes later (a directory, before its contents).
     public func announce(_ r: FileRecord) {
         guard verbose && !r.quiet else { return }
-        lock.locked { stdout.write(quoted(r.source) + " -> " + quoted(r.dest) + "\n") }
+        lock.locked {
+            clearForStdoutLocked()
+            stdout.write(quoted(r.source) + " -> " + quoted(r.dest) + "\n")
+        }
     }
 
     /// One object is done (copied, or failed): tell everyone who listens. `announced`: its
     /// `-v` line was already printed.
     public func finished(_ r: FileRecord, announced: Bool = false) {
         if let e = r.error { error(e) }
+        if r.sourceChanged && r.error == nil { message(Messages.text(for: CopyError(.sourceChanged, r.source))) }
         var text = ""
         if verbose && !r.quiet && !announced {
             text = quoted(r.source) + " -> " + quoted(r.dest)
@@ -46,7 +79,11 @@ public final class Reporter: @unchecked Sendable {
             if debug && r.kind == .file { text += Self.debugLine(r) + "\n" }
         }
         lock.locked {
-            if !text.isEmpty { stdout.write(text) }
+            if !text.isEmpty {
+                clearForStdoutLocked()
+                stdout.write(text)
+            }
+            if r.kind != .dir, let progress { progress.filesDone += 1 }
             if r.kind == .file && !r.quiet {
                 if r.status == .ok {
                     files += 1
@@ -61,7 +98,10 @@ public final class Reporter: @unchecked Sendable {
 
     /// A line on stdout as it is (GNU's --parents -v lines are not quoted).
     public func plain(_ line: String) {
-        lock.locked { stdout.write(line + "\n") }
+        lock.locked {
+            clearForStdoutLocked()
+            stdout.write(line + "\n")
+        }
     }
 
     /// An error message on stderr, GNU-shaped.
@@ -70,28 +110,35 @@ public final class Reporter: @unchecked Sendable {
         if let dest = e.incompleteDestination, e.what != .interrupted {
             text += program + ": " + quoted(dest) + " was overwritten in place and may be incomplete\n"
         }
-        writeStderr(text)
+        lock.locked {
+            progress?.eraseLocked()
+            writeStderr(text)
+        }
     }
 
     public func message(_ text: String) {
-        writeStderr(program + ": " + text + "\n")
+        lock.locked {
+            progress?.eraseLocked()
+            writeStderr(program + ": " + text + "\n")
+        }
     }
 
     /// Flushes outputs and prints the totals; returns false when an output could not be written.
     public func close() -> Bool {
+        progress?.stop()
         var ok = true
         lock.locked {
             stdout.flush()
             if let report {
                 report.flush()
                 if let e = report.failure {
-                    message("error writing report: \(e.message)")
+                    writeStderr(program + ": error writing report: \(e.message)\n")
                     ok = false
                 }
                 if report.fd > 2 { Glibc.close(report.fd) }
             }
             if let e = stdout.failure {
-                message("write error: \(e.message)")
+                writeStderr(program + ": write error: \(e.message)\n")
                 ok = false
             }
         }

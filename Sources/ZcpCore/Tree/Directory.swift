@@ -8,8 +8,13 @@ final class DirectoryTask: @unchecked Sendable {
     let src: Node
     let dst: Node
     let st: FileStat
-    let srcFd: Int32
-    let dstFd: Int32
+    /// Closed (-1) while a deep descendant is walked and the fd budget is spent ("parked").
+    var srcFd: Int32
+    var dstFd: Int32
+    /// The copy's identity, to check a reopened descriptor against.
+    var dstID: Copier.FileID? = nil
+    let depth: Int
+    var parked = false
     /// Made by this run (so it holds nothing this run did not put there).
     let isNew: Bool
     let parent: DirectoryTask?
@@ -29,6 +34,7 @@ final class DirectoryTask: @unchecked Sendable {
         self.isNew = isNew
         self.parent = parent
         self.record = record
+        depth = (parent?.depth ?? 0) + 1
     }
 
     func retain(_ lock: Mutex) { lock.locked { pending += 1 } }
@@ -62,6 +68,9 @@ extension Copier {
         if let d = existing, !d.isDirectory {
             return fail(CopyError(.overwriteNonDirectoryWithDirectory, dst.path, src.path))
         }
+        if lock.locked({ openDirectories }) >= openDirectoryBudget {
+            pool?.drain()  // directories waiting for queued files let go of their descriptors
+        }
         let srcFd: Int32
         switch retryingEINTR({ sys.open(src.at, O_RDONLY | O_DIRECTORY | (follow ? 0 : O_NOFOLLOW), 0) }) {
         case .failure(let e): return fail(CopyError(.readDirectory, src.path, errno: e, syscall: .open))
@@ -85,33 +94,79 @@ extension Copier {
             return fail(CopyError(.readDirectory, dst.path, errno: e, syscall: .open))
         case .success(let fd): dstFd = fd
         }
-        if existing == nil, case .success(let made) = sys.fstat(dstFd) { newDirectories.insert(FileID(made)) }
+        var dstID: FileID? = nil
+        if case .success(let made) = sys.fstat(dstFd) {
+            dstID = FileID(made)
+            if existing == nil { newDirectories.insert(FileID(made)) }
+        }
         reporter.announce(record)
 
         let task = DirectoryTask(src: src, dst: dst, st: st, srcFd: srcFd, dstFd: dstFd,
                                  isNew: existing == nil, parent: parent, record: record)
+        task.dstID = dstID
+        lock.locked { openDirectories += 1 }
         parent?.retain(lock)
+        if let parent, task.depth > openDirectoryBudget {
+            // Deeper than the descriptors allow: the parent lets go of its two until this
+            // directory's walk is done, then they are found again through "..".
+            pool?.drain()
+            _ = sys.close(parent.srcFd)
+            _ = sys.close(parent.dstFd)
+            parent.srcFd = -1
+            parent.dstFd = -1
+            parent.parked = true
+        }
+        /// The walk of this directory is over: a parked parent gets its descriptors back first
+        /// (through this directory's, still open while the walker holds it).
+        func walked(ok: Bool) {
+            if let parent, parent.parked {
+                // Let this directory's queued files finish, so it closes as soon as released.
+                pool?.drain()
+                reopen(parent, from: task)
+            }
+            release(task, ok: ok)
+        }
         if parent == nil { topDevice = st.dev }
         if options.oneFileSystem && st.dev != topDevice {
             // -x: the mount point is copied, not what is mounted on it.
-            release(task, ok: true)
+            walked(ok: true)
             return true
         }
         switch sys.readDirectory(srcFd) {
         case .failure(let e):
             _ = fail(CopyError(.readDirectory, src.path, errno: e, syscall: .readdir))
-            release(task, ok: false)
+            walked(ok: false)
             return false
         case .success(let list):
             for entry in list.sorted(by: { $0.ino < $1.ino }) {  // disk order on ext4
                 if stopSignal != nil { break }
-                copyObject(src.child(entry.name, in: srcFd), to: dst.child(entry.name, in: dstFd),
+                // The task's descriptors, not the ones opened above: a parked directory gets
+                // new ones back.
+                copyObject(src.child(entry.name, in: task.srcFd), to: dst.child(entry.name, in: task.dstFd),
                            top: top, parent: task)
                 if intoItself { break }
             }
         }
-        release(task, ok: true)
+        walked(ok: true)
         return true
+    }
+
+    /// Gives a parked directory its descriptors back, through ".." of its child, checking
+    /// that they are the same directories (a moved or replaced one stops its walk).
+    private func reopen(_ parent: DirectoryTask, from child: DirectoryTask) {
+        parent.parked = false
+        let up = Path("..")
+        let flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW
+        if case .success(let fd) = sys.open(At(child.srcFd, up), flags, 0) {
+            if case .success(let s) = sys.fstat(fd), s.isSameFile(as: parent.st) { parent.srcFd = fd } else { _ = sys.close(fd) }
+        }
+        if case .success(let fd) = sys.open(At(child.dstFd, up), flags, 0) {
+            if case .success(let s) = sys.fstat(fd), FileID(s) == parent.dstID { parent.dstFd = fd } else { _ = sys.close(fd) }
+        }
+        if parent.srcFd < 0 || parent.dstFd < 0 {
+            _ = fail(CopyError(.readDirectory, parent.srcFd < 0 ? parent.src.path : parent.dst.path, errno: .ENOENT, syscall: .open))
+            intoItself = true  // ends this operand's walk: its directories are no longer where they were
+        }
     }
 
     /// One thing inside `task` is done. The last one finishes the directory: its metadata,
@@ -127,8 +182,9 @@ extension Copier {
         record.error = Metadata(copier: self).applyToDescriptor(task.st, srcFd: task.srcFd, fd: task.dstFd,
                                                                 path: task.dst.path, isNew: task.isNew,
                                                                 isDirectory: true, record: &record)
-        _ = sys.close(task.srcFd)
-        _ = sys.close(task.dstFd)
+        if task.srcFd >= 0 { _ = sys.close(task.srcFd) }
+        if task.dstFd >= 0 { _ = sys.close(task.dstFd) }
+        lock.locked { openDirectories -= 1 }
         if record.error != nil {
             record.status = .error
             countFailure()

@@ -1,0 +1,140 @@
+import CZcp
+import Glibc
+
+/// --progress: one line on stderr, redrawn five times a second by its own thread: bytes done
+/// of the total, files, rate, time left and the file being copied. Drawn only when stderr is
+/// a terminal. The reporter erases it before any other line goes out, under its lock, so
+/// `-v` lines and messages never share a line with it.
+final class ProgressLine: @unchecked Sendable {
+    private let lock: Mutex
+    private let started = zcp_monotonic_ns()
+    private let bytesAtStart = zcp_progress_bytes()
+    private var thread: pthread_t?
+    private var stopping = false
+    /// Something is on the terminal's current line.
+    private var drawn = false
+
+    var totalBytes: Int64 = 0
+    var totalFiles = 0
+    var filesDone = 0
+    var current: Path? = nil
+
+    init(lock: Mutex) { self.lock = lock }
+
+    func start() {
+        let context = Unmanaged.passRetained(self).toOpaque()
+        var t = pthread_t()
+        if pthread_create(&t, nil, { raw in
+            let line = Unmanaged<ProgressLine>.fromOpaque(raw!).takeRetainedValue()
+            line.tick()
+            return nil
+        }, context) == 0 {
+            thread = t
+        } else {
+            Unmanaged<ProgressLine>.fromOpaque(context).release()
+        }
+    }
+
+    /// Ends the thread and leaves the terminal line empty.
+    func stop() {
+        lock.locked { stopping = true }
+        if let thread { pthread_join(thread, nil) }
+        thread = nil
+        lock.locked { eraseLocked() }
+    }
+
+    private func tick() {
+        while true {
+            zcp_sleep_ms(200)
+            let done = lock.locked { () -> Bool in
+                if stopping { return true }
+                drawLocked()
+                return false
+            }
+            if done { return }
+        }
+    }
+
+    /// Clears the line (the caller holds the lock).
+    func eraseLocked() {
+        guard drawn else { return }
+        writeStderr("\r\u{1B}[K")
+        drawn = false
+    }
+
+    private func drawLocked() {
+        let text = Self.text(bytes: zcp_progress_bytes() - bytesAtStart, total: totalBytes, files: filesDone,
+                             totalFiles: totalFiles, elapsedNs: zcp_monotonic_ns() - started, current: current)
+        let width = Int(zcp_terminal_width(2))
+        var line = text
+        if width > 1 && line.count >= width { line = String(line.prefix(width - 1)) }
+        writeStderr("\r" + line + "\u{1B}[K")
+        drawn = true
+    }
+
+    /// The line's text, without terminal controls.
+    static func text(bytes: Int64, total: Int64, files: Int, totalFiles: Int, elapsedNs: Int64,
+                     current: Path?) -> String {
+        let seconds = Double(elapsedNs) / 1e9
+        let rate = seconds > 0 ? Double(bytes) / seconds : 0
+        var parts = [size(bytes) + " / " + size(max(total, bytes))]
+        if total > 0 { parts.append("\(min(100, bytes * 100 / total))%") }
+        parts.append("\(files)/\(max(files, totalFiles)) files")
+        parts.append(size(Int64(rate)) + "/s")
+        if rate > 0 && total > bytes {
+            parts.append(clock(Int((Double(total - bytes) / rate).rounded(.up))) + " left")
+        }
+        if let current { parts.append(current.description) }
+        return parts.joined(separator: "  ")
+    }
+
+    static func size(_ bytes: Int64) -> String {
+        let units = ["B", "kB", "MB", "GB", "TB", "PB"]
+        var value = Double(bytes)
+        var i = 0
+        while value >= 1000 && i < units.count - 1 { value /= 1000; i += 1 }
+        return i == 0 ? "\(bytes) B" : formatFixed(value, decimals: value < 10 ? 2 : 1) + " " + units[i]
+    }
+
+    static func clock(_ seconds: Int) -> String {
+        let h = seconds / 3600, m = seconds / 60 % 60, s = seconds % 60
+        let ss = s < 10 ? "0\(s)" : "\(s)"
+        if h > 0 { return "\(h):" + (m < 10 ? "0\(m)" : "\(m)") + ":" + ss }
+        return "\(m):" + ss
+    }
+}
+
+/// What --progress counts before copying: the bytes and files of every source, by a walk
+/// that follows the same symlink rules as the copy.
+struct ProgressPlan {
+    let sys: Syscalls
+    let options: Options
+
+    func measure(_ sources: [Path]) -> (bytes: Int64, files: Int) {
+        var total: (bytes: Int64, files: Int) = (0, 0)
+        let deref = options.effectiveDereference
+        for source in sources {
+            let follow = deref != .never
+            guard case .success(let st) = sys.stat(At(source), follow) else { continue }
+            add(At(source), st, into: &total)
+        }
+        return total
+    }
+
+    private func add(_ at: At, _ st: FileStat, into total: inout (bytes: Int64, files: Int)) {
+        if !st.isDirectory {
+            total.files += 1
+            if st.kind == .file { total.bytes += st.size }
+            return
+        }
+        guard options.recursive,
+              case .success(let fd) = sys.open(at, O_RDONLY | O_DIRECTORY, 0) else { return }
+        defer { _ = sys.close(fd) }
+        guard case .success(let entries) = sys.readDirectory(fd) else { return }
+        let follow = options.effectiveDereference == .always
+        for entry in entries {
+            let child = At(fd, entry.name)
+            if case .success(let s) = sys.stat(child, follow) { add(child, s, into: &total) }
+        }
+    }
+}
