@@ -81,8 +81,16 @@ public enum Zcp {
             return false
         }
         var ok = true
+        var seen = Set<Copier.SourceEntry>()
         for source in options.sources {
             if stopSignal != nil { return false }
+            if directory != nil, options.sources.count > 1, let (entry, isDirectory) = copier.sourceEntry(source) {
+                // GNU: one entry named twice is copied once, with a warning (not an error).
+                guard seen.insert(entry).inserted else {
+                    reporter.message("warning: source \(isDirectory ? "directory" : "file") \(quoted(source)) specified more than once")
+                    continue
+                }
+            }
             let dest: Path
             if options.parents, let directory {
                 guard copier.makeParents(of: source, under: directory) else { ok = false; continue }

@@ -94,6 +94,35 @@ differ "-S suffix"                   with_dest_file -- -S .bak f1 existing
 differ "--backup=t abbreviated nu"   backups -- --backup=nu f1 existing
 differ "--backup ambiguous"          with_dest_file -- --backup=n f1 existing
 differ "--backup invalid"            with_dest_file -- --backup=sometimes f1 existing
+# A directory into itself (coreutils' into-self), also with -l and twice in a row.
+into_self() { mkdir a dir; }
+differ "-R dir dir"                  into_self -- -R dir dir
+differ "-rl dir dir"                 into_self -- -rl dir dir
+differ "-rl a dir dir"               into_self -- -rl a dir dir
+# Hard links kept through followed symlinks (coreutils' link-preserve).
+linked_h() { touch a; ln -s a b; mkdir c; }
+linked_l() { mkdir d c; (cd d; touch a; ln -s a b); }
+linked_hard() { mkdir d; (cd d; touch a; ln a b); touch a; ln a b; mkdir c; }
+differ "--preserve=links -RH: a and its symlink" linked_h -- --preserve=links -R -H a b c
+differ "--preserve=links -RL: a and its symlink" linked_l -- --preserve=links -R -L d c
+differ "--preserve=links -RL: hard links"        linked_hard -- --preserve=links -R -L d c
+differ "-dR --no-preserve=links"                 linked_hard -- -dR --no-preserve=links d c
+differ "-d keeps links between operands"         linked_hard -- -d a b c
+modes_731() { touch a; chmod 731 a; mkdir d; chmod 751 d; touch d/f; chmod 640 d/f; }
+differ "-a --no-preserve=mode: default modes"    modes_731 -- -a --no-preserve=mode a b
+differ "-R --no-preserve=mode: default modes"    modes_731 -- -R --no-preserve=mode d e
+differ "plain copy keeps the source's mode bits" modes_731 -- -R d e
+# The backup would take the source's name (coreutils' backup-is-src).
+backup_is_src() { echo a > a; echo a-tilde > a~; }
+differ "backup would destroy the source" backup_is_src -- --b=simple a~ a
+# One source named twice (coreutils' duplicate-sources): warned about, copied once, exit 0.
+dups() { mkdir a dest; touch f; ln -s a al; ln -s f fl; }
+differ "source named twice"          dups -- -a a a f f dest
+differ "source named twice, spelt differently" dups -- -r f ./f a/ a dest
+differ "links to a source are not duplicates" dups -- -aH a al f fl dest
+differ "-L: a link and its target are two entries" dups -- -aL fl f dest
+differ "--parents with a source named twice" dups -- --parents f f dest
+differ "missing source named twice"  dups -- x x dest
 # A file copied onto itself with backups: GNU's exceptions to "are the same file".
 selfish() { printf 'hi\n' > a; ln -s a sl; ln a hl; mkdir d; printf 'x\n' > d/f; }
 differ "-fb a a: backed up, copied"  selfish -- -fb a a

@@ -77,6 +77,9 @@ public struct Options: Sendable {
 
     // Metadata
     public var preserve = Preserve()
+    /// --no-preserve=mode: new files get the default modes (0666, directories 0777) less the
+    /// umask, not the source's (GNU).
+    public var defaultModes = false
 
     // Safety and speed
     /// Write each file to a hidden temporary beside the destination, then rename it over.

@@ -176,6 +176,7 @@ public struct CommandLineParser {
                     return invalid(arg ?? "", for: "--no-preserve", valid: Self.attributeNames)
                 }
                 for a in attrs { options.preserve[a] = false }
+                if attrs.contains(.mode) { options.defaultModes = true }
             case Long.reflink.rawValue:
                 switch ArgMatch.match(arg ?? "always", Self.reflinkWords) {
                 case .success(let mode): options.reflink = mode

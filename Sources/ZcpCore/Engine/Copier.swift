@@ -179,8 +179,10 @@ public final class Copier: @unchecked Sendable {
         record.size = st.kind == .file ? st.size : 0
         record.backup = backup
         let id = FileID(st)
-        if st.kind == .file { reporter.starting(src.path) }
-        let keepsLink = options.preserve.links && st.nlink > 1
+        reporter.starting(src.path)
+        // Following symlinks can meet one file twice even with one link (GNU tracks it too).
+        let keepsLink = options.preserve.links
+            && (st.nlink > 1 || deref == .always || (deref == .commandLineOnly && isCommandLine))
         if let pool, let parent, st.kind == .file, !options.symbolicLink, !options.hardLink, !keepsLink {
             // The data and metadata of a plain file: a pool thread's job.
             parent.retain(lock)
@@ -188,7 +190,8 @@ public final class Copier: @unchecked Sendable {
             pool.submit { [self] worker in
                 var record = record
                 let started = zcp_monotonic_ns()
-                record.error = copyRegularFile(source, follow: follow, to: dst, existing: found, record: &record, worker: worker)
+                record.error = copyRegularFile(source, follow: follow, to: dst, existing: found, record: &record,
+                                               worker: worker, destinationDevice: parent.dstID?.dev)
                 finish(&record, started: started)
                 release(parent, ok: record.error == nil)
             }
@@ -204,7 +207,8 @@ public final class Copier: @unchecked Sendable {
         } else {
             switch st.kind {
             case .file:
-                record.error = copyRegularFile(source, follow: follow, to: dst, existing: existing, record: &record, worker: worker)
+                record.error = copyRegularFile(source, follow: follow, to: dst, existing: existing, record: &record,
+                                               worker: worker, destinationDevice: parent?.dstID?.dev)
             case .symlink:
                 record.error = copySymlink(source, st, to: dst, existing: existing, record: &record)
             case .fifo, .char, .block, .socket:
@@ -248,6 +252,19 @@ public final class Copier: @unchecked Sendable {
         let suffix = Backup.suffix(for: dst.at, control: control, suffix: options.backupSuffix, sys: sys)
         return .copyToBackup(Node(at: At(dst.at.dir, Path(bytes: dst.at.name.bytes + suffix)),
                                   path: Path(bytes: dst.path.bytes + suffix)))
+    }
+
+    /// A command-line source as a directory entry (its directory and name), to notice one
+    /// named twice; nil when it cannot be looked at (the copy then says why).
+    struct SourceEntry: Hashable {
+        var parent: FileID
+        var name: Path
+    }
+    func sourceEntry(_ source: Path) -> (entry: SourceEntry, isDirectory: Bool)? {
+        let node = Node.operand(source)
+        guard case .success(let st) = sys.stat(node.at, options.effectiveDereference != .never),
+              let parent = parentID(node) else { return nil }
+        return (SourceEntry(parent: parent, name: source.lastComponent), st.isDirectory)
     }
 
     /// The directory holding a name, to tell one directory entry from two.

@@ -13,7 +13,7 @@ public struct CopyError: Error, Sendable {
         case sameFile, omitDirectory, overwriteDirectoryWithNonDirectory
         case overwriteNonDirectoryWithDirectory, intoItself
         case preserveTimes, preservePermissions, preserveOwnership, preserveXattr
-        case removeExisting, willNotOverwriteJustCreated, notReplacing, backup
+        case removeExisting, willNotOverwriteJustCreated, notReplacing, backup, backupWouldDestroySource
         case hardLink, relativeSymlinkOutsideCurrentDirectory, danglingDestination
         /// A stop signal arrived while the data moved.
         case interrupted

@@ -7,8 +7,9 @@ extension Copier {
     /// copy fails, so a failed copy never leaves a short file behind; one overwritten in place
     /// is reported as possibly incomplete. Under --atomic the data goes to a hidden file beside
     /// the destination that is renamed over it only when everything succeeded.
+    /// `destinationDevice`: the device of the destination's directory, when the walker knows it.
     func copyRegularFile(_ src: Node, follow: Bool, to dst: Node, existing: FileStat?,
-                         record: inout FileRecord, worker: Worker) -> CopyError? {
+                         record: inout FileRecord, worker: Worker, destinationDevice: UInt64? = nil) -> CopyError? {
         // A name lstat saw as a file must still be one: never follow a symlink swapped in since.
         let noFollow = follow ? 0 : O_NOFOLLOW
         let srcFd: Int32
@@ -43,7 +44,7 @@ extension Copier {
         }
         if dstFd < 0 {
             // Never readable by more people than the source while the data moves.
-            var mode = st.permissions & 0o777
+            var mode = options.defaultModes ? 0o666 : st.permissions & 0o777
             if options.preserve.ownership { mode &= 0o700 }
             if atomic { target = temporarySibling(of: dst) }
             switch retryingEINTR({ sys.open(target.at, O_WRONLY | O_CREAT | O_EXCL, mode) }) {
@@ -59,7 +60,8 @@ extension Copier {
         let cleanupSlot = created ? target.at.name.withCString { zcp_cleanup_register(target.at.dir, $0) } : -1
         defer { zcp_cleanup_clear(cleanupSlot) }
 
-        let io = CopyIO(sys: sys, src: srcFd, dst: dstFd, worker: worker)
+        var io = CopyIO(sys: sys, src: srcFd, dst: dstFd, worker: worker)
+        if let device = destinationDevice { io.devices = (st.dev, device) }
         var failure = options.attributesOnly ? nil
             : selector.copyData(io, stat: st, record: &record, unshared: mustStayUnshared(dstFd))
         if failure == nil && st.kind == .file && !options.attributesOnly {

@@ -8,8 +8,10 @@ struct Metadata {
     let preserve: Options.Preserve
     let umask: UInt32
     let isRoot: Bool
+    let defaultModes: Bool
 
     init(copier: Copier) {
+        defaultModes = copier.options.defaultModes
         sys = copier.sys
         preserve = copier.options.preserve
         umask = copier.umask
@@ -143,6 +145,7 @@ struct Metadata {
             return ownershipKept ? st.permissions : st.permissions & ~UInt32(S_ISUID | S_ISGID)
         }
         guard isNew else { return nil }
+        if defaultModes { return (isDirectory ? 0o777 : 0o666) & ~umask }
         let wanted = st.permissions & 0o777 & ~umask
         if isDirectory {
             // Made with u+rwx so its contents could arrive: give it what mkdir would have.

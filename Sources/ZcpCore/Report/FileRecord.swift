@@ -4,6 +4,8 @@ public struct Fallback: Sendable, Equatable {
     /// nil when the strategy returned no data at offset 0 instead of failing (procfs, sysfs).
     public var errno: Errno?
     public var offset: Int64
+    /// Not tried again: an earlier file between the same two filesystems got this errno.
+    public var remembered = false
 }
 
 /// What happened to one copied object: the source of `-v`, `--debug`, `--report` and `--stats`.

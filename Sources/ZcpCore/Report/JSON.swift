@@ -34,7 +34,8 @@ enum JSON {
         s += "},\"fallbacks\":["
         s += r.fallbacks.map { f in
             "{\"strategy\":" + string(f.strategy.name) + ",\"errno\":" + (f.errno.map { string($0.name) } ?? "null")
-                + ",\"offset\":\(f.offset)" + (f.errno == nil ? ",\"reason\":\"no data at offset 0\"" : "") + "}"
+                + ",\"offset\":\(f.offset)" + (f.errno == nil ? ",\"reason\":\"no data at offset 0\"" : "")
+                + (f.remembered ? ",\"remembered\":true" : "") + "}"
         }.joined(separator: ",")
         s += "],\"extents\":\(r.extents),\"hole_bytes\":\(r.holeBytes),\"elapsed_ns\":\(r.elapsedNs)"
         if r.sourceChanged { s += ",\"source_changed\":true" }

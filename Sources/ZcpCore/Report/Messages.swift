@@ -39,6 +39,7 @@ public enum Messages {
         case .willNotOverwriteJustCreated: head = "will not overwrite just-created \(p) with \(q)"
         case .notReplacing: head = "not replacing \(p)"
         case .backup: head = "cannot backup \(p)"
+        case .backupWouldDestroySource: head = "backing up \(p) might destroy source;  \(q) not copied"
         case .hardLink: head = "cannot create hard link \(p) to \(q)"
         case .relativeSymlinkOutsideCurrentDirectory:
             head = "\(e.path.description): can make relative symbolic links only in current directory"

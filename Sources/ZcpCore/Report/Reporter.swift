@@ -189,6 +189,7 @@ public final class Reporter: @unchecked Sendable {
         if !r.fallbacks.isEmpty {
             line += " (" + r.fallbacks.map { f in
                 "\(f.strategy.name): " + (f.errno.map { "\($0.name) at \(f.offset)" } ?? "no data at \(f.offset)")
+                    + (f.remembered ? " as before" : "")
             }.joined(separator: ", ") + ")"
         }
         return line

@@ -9,6 +9,9 @@ public struct CopyIO {
     let worker: Worker
     /// --sparse=always: blocks of zeros are left as holes instead of written (read_write only).
     var holesForZeros = false
+    /// The devices of the source and of the destination's directory, when known: refusals
+    /// that hold for the whole pair of filesystems are remembered under it.
+    var devices: (source: UInt64, destination: UInt64)? = nil
 
     init(sys: Syscalls, src: Int32, dst: Int32, worker: Worker, holesForZeros: Bool = false) {
         self.sys = sys
@@ -64,4 +67,23 @@ public final class Worker {
         pipeFds = nil
         pipeCapacity = 65536
     }
+}
+
+/// Refusals that depend only on the two filesystems (FICLONE or copy_file_range giving EXDEV,
+/// EOPNOTSUPP or ENOTTY at offset 0), kept for the rest of the run, so that a tree of small
+/// files does not ask the kernel the same question once per file. Only auto uses it; the
+/// report marks such a fallback `remembered`.
+public final class RefusalMemo: @unchecked Sendable {
+    public struct Pair: Hashable, Sendable {
+        var source: UInt64
+        var destination: UInt64
+        var strategy: StrategyID
+    }
+    private let lock = Mutex()
+    private var refusals: [Pair: Errno] = [:]
+
+    static func holdsForThePair(_ e: Errno) -> Bool { e == .EXDEV || e == .EOPNOTSUPP || e == .ENOTTY }
+
+    func refusal(_ pair: Pair) -> Errno? { lock.locked { refusals[pair] } }
+    func remember(_ pair: Pair, _ e: Errno) { lock.locked { refusals[pair] = e } }
 }

@@ -10,6 +10,7 @@ struct StrategySelector {
     let detectHoles: Bool
     /// --sparse=always: zeros in the data become holes too (read_write does the looking).
     let holesForZeros: Bool
+    let memo = RefusalMemo()
 
     init(options: Options) {
         holesForZeros = options.sparse == .always
@@ -47,7 +48,20 @@ struct StrategySelector {
             return CopyError(.strategyRefused(.copyFileRange), record.source, record.dest, errno: .EOPNOTSUPP, offset: 0)
         }
         var index = 0
-        if chain.first == .reflink {
+        /// A refusal already seen between these two filesystems (never for a forced chain).
+        func remembered(_ s: StrategyID) -> Errno? {
+            guard !forced, let pair = io.devices else { return nil }
+            return memo.refusal(RefusalMemo.Pair(source: pair.source, destination: pair.destination, strategy: s))
+        }
+        func remember(_ s: StrategyID, _ e: Errno) {
+            guard !forced, let pair = io.devices, RefusalMemo.holdsForThePair(e) else { return }
+            memo.remember(RefusalMemo.Pair(source: pair.source, destination: pair.destination, strategy: s), e)
+        }
+        if chain.first == .reflink, chain.count > 1, let e = remembered(.reflink) {
+            record.reflink = .unsupported
+            record.fallbacks.append(Fallback(strategy: .reflink, errno: e, offset: 0, remembered: true))
+            index = 1
+        } else if chain.first == .reflink {
             switch Reflink.clone(io) {
             case .success:
                 record.reflink = .yes
@@ -61,6 +75,7 @@ struct StrategySelector {
                     return CopyError(.cloneFailed, record.dest, record.source, errno: e, syscall: .ficlone, offset: 0)
                 }
                 record.fallbacks.append(Fallback(strategy: .reflink, errno: e, offset: 0))
+                remember(.reflink, e)
                 index = 1
             }
         }
@@ -89,6 +104,12 @@ struct StrategySelector {
             record.extents += 1
             var offset = extent.start
             while true {
+                if offset == 0 && zeroAtStart == nil && index + 1 < chain.count && chain[index] == .copyFileRange,
+                   let e = remembered(.copyFileRange) {
+                    record.fallbacks.append(Fallback(strategy: .copyFileRange, errno: e, offset: 0, remembered: true))
+                    index += 1
+                    continue
+                }
                 let strategy = zeroAtStart == nil ? chain[index] : .readWrite
                 let before = offset
                 let result = Self.run(strategy, io, offset: &offset, end: extent.end)
@@ -118,6 +139,7 @@ struct StrategySelector {
                 case .failed(let failure):
                     if failure.errno.meansUnsupportedHere && index + 1 < chain.count && zeroAtStart == nil {
                         record.fallbacks.append(Fallback(strategy: strategy, errno: failure.errno, offset: offset))
+                        if offset == 0 && strategy == .copyFileRange { remember(strategy, failure.errno) }
                         index += 1
                         continue
                     }

@@ -35,6 +35,10 @@ extension Copier {
             let suffix = Backup.suffix(for: node.at, control: control, suffix: options.backupSuffix, sys: sys)
             let backup = Node(at: At(node.at.dir, Path(bytes: node.at.name.bytes + suffix)),
                               path: Path(bytes: dst.bytes + suffix))
+            if case .success(let b) = sys.stat(backup.at, false), b.isSameFile(as: st) {
+                // The backup would take the source's own name.
+                return .fail(CopyError(.backupWouldDestroySource, dst, src))
+            }
             if case .failure(let e) = sys.rename(node.at, backup.at) {
                 return .fail(CopyError(.backup, dst, backup.path, errno: e, syscall: .rename))
             }
