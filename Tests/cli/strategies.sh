@@ -86,4 +86,42 @@ check "procfs: bytes reported" test "$(report_field "$WORK/proc.json" bytes)" -e
 eq "procfs forced cfr: refused" 1 "$?"
 check "procfs forced cfr: message" grep -q "try --strategy=auto" "$WORK/err"
 
+# Refusals that hold for a pair of filesystems are asked once per run, then remembered.
+mkdir -p "$EXT/memo"; for i in 1 2 3 4 5; do head -c 5000 /dev/urandom > "$EXT/memo/f$i"; done
+strace -f -e trace=ioctl,copy_file_range -o "$WORK/memo.trace" \
+    "$ZCP" -R -j 1 --report="$WORK/memo.json" "$EXT/memo" "$TMP/memo"
+eq "memo: FICLONE asked once for 5 files" 1 "$(grep -c FICLONE "$WORK/memo.trace")"
+eq "memo: copy_file_range asked once for 5 files" 1 "$(grep -c 'copy_file_range(' "$WORK/memo.trace")"
+eq "memo: the first file's fallbacks were asked, the others remembered" "0 4 4" "$(python3 -c '
+import json, sys
+files = [json.loads(l) for l in open(sys.argv[1]) if json.loads(l)["type"] == "file"]
+asked = sum(1 for f in files for b in f["fallbacks"] if not b.get("remembered"))
+remembered = [f for f in files if all(b.get("remembered") for b in f["fallbacks"]) and len(f["fallbacks"]) == 2]
+print(asked - 2, len(remembered), sum(1 for f in remembered if f["strategy"] == "sendfile"))' "$WORK/memo.json")"
+rm -rf "$TMP/memo"
+
+# --compare-strategies between ext4 and tmpfs: the table, and no copy left behind.
+head -c 3000000 /dev/urandom > "$EXT/cmp"
+"$ZCP" --compare-strategies=2 "$EXT/cmp" "$TMP" > "$WORK/cmp.out" 2>"$WORK/cmp.err"; st=$?
+eq "compare: exit status" 0 "$st"
+check "compare: header names both filesystems" grep -q "(3000000 bytes, ext4) -> '$TMP' (tmpfs), 2 runs each" "$WORK/cmp.out"
+check "compare: copy_file_range refused with EXDEV" grep -qE "^copy_file_range +- +- +- +- +refused: EXDEV" "$WORK/cmp.out"
+check "compare: reflink refused" grep -qE "^reflink +- .*refused: EX" "$WORK/cmp.out"
+for s in sendfile splice read_write; do
+    check "compare: $s measured" grep -qE "^$s +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9]+ +ok$" "$WORK/cmp.out"
+done
+check "compare: auto says what it took" grep -qE "^auto .* ok \(sendfile after reflink EX[A-Z]+, copy_file_range EXDEV\)$" "$WORK/cmp.out"
+eq "compare: no copies left" "" "$(ls -A "$TMP" | grep zcp-compare)"
+"$ZCP" --compare-strategies "$EXT/cmp" "$EXT/cmp" "$TMP" 2>"$WORK/cmp.err"; st=$?
+eq "compare: one source only" "1 $ZCP: --compare-strategies takes one SOURCE file and a DIRECTORY" "$st $(cat "$WORK/cmp.err")"
+
+# --atomic and --fsync on a real filesystem: a new inode takes the name, nothing else is left,
+# and fsync reaches the file and then the directory.
+printf 'old\n' > "$EXT/atom"; chmod 640 "$EXT/atom"; before=$(stat -c %i "$EXT/atom")
+strace -e trace=fsync,renameat,rename -o "$WORK/atom.trace" "$ZCP" --atomic --fsync "$EXT/cmp" "$EXT/atom"
+check "--atomic: content" cmp -s "$EXT/cmp" "$EXT/atom"
+check "--atomic: a new inode" test "$before" != "$(stat -c %i "$EXT/atom")"
+eq "--atomic: old mode kept" 640 "$(stat -c %a "$EXT/atom")"
+eq "--atomic: no temporary left" "" "$(ls -A "$EXT" | grep '\.zcp-')"
+eq "--atomic --fsync: fsync, rename, fsync" "fsync rename fsync" "$(grep -oE '^(fsync|renameat2?|rename)' "$WORK/atom.trace" | sed 's/renameat2\?/rename/' | tr '\n' ' ' | sed 's/ $//')"
 finish

@@ -30,8 +30,11 @@ public final class Copier: @unchecked Sendable {
     let umask: UInt32
     /// Asked once: ownership failures are errors only for root (GNU).
     let isRoot = geteuid() == 0
-    /// Copies regular files of trees when -j is above 1.
-    let pool: Pool?
+    /// Threads for the regular files of trees (-j above 1), started when a tree first hands
+    /// one over: copying a single file never starts them.
+    private let jobs: Int
+    private(set) var startedPool: Pool?
+    private var poolFailed = false
 
     let lock = Mutex()
     /// Failures so far (operands, files, directories, warnings that make the exit status 1).
@@ -51,8 +54,8 @@ public final class Copier: @unchecked Sendable {
     var tracksJustCreated: Bool { options.sources.count > 1 }
     /// The device of the command-line directory being copied (-x stays on it).
     var topDevice: UInt64 = 0
-    /// Set when an operand turned out to be copied into itself: its walk stops there.
-    var intoItself = false
+    /// Set when an operand's walk must stop (copied into itself, or its directories moved).
+    var operandAbandoned = false
     /// Numbers the --atomic temporary files of this run.
     var temporaryCounter = 0
     /// How many directories may hold their two descriptors open at once: what the
@@ -70,34 +73,41 @@ public final class Copier: @unchecked Sendable {
         let mask = Glibc.umask(0)
         Glibc.umask(mask)
         umask = UInt32(mask)
-        let jobs = options.recursive ? options.jobs ?? Int(max(1, zcp_online_cpus())) : 1
+        jobs = options.recursive ? options.jobs ?? Int(max(1, zcp_online_cpus())) : 1
         var limit = rlimit()
-        let soft = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 ? Int(clamping: limit.rlim_cur) : 1024
+        let soft = options.recursive && getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0
+            ? Int(clamping: limit.rlim_cur) : 1024
         // Three standard descriptors, a report, a few spare; per thread a source, a copy and a pipe.
         openDirectoryBudget = max(2, (min(soft, 1 << 20) - 10 - 4 * (jobs + 1)) / 2)
-        if jobs > 1 {
-            let pool = Pool(threads: jobs, sys: sys)
-            self.pool = pool.isEmpty ? nil : pool
-        } else {
-            pool = nil
-        }
+    }
+
+    /// The pool, started on first use; nil for -j 1 or when no thread could be made.
+    private func threads() -> Pool? {
+        if let startedPool { return startedPool }
+        guard jobs > 1, !poolFailed else { return nil }
+        let pool = Pool(threads: jobs, sys: sys)
+        if pool.isEmpty { poolFailed = true; return nil }
+        startedPool = pool
+        return pool
     }
 
     /// Ends the copying threads (after everything queued is done).
-    public func finish() { pool?.finish() }
+    public func finish() { startedPool?.finish() }
 
     /// Copies one command-line source to `dest` (already joined with a target directory).
     @discardableResult
     public func copy(source: Path, to dest: Path) -> Bool {
-        intoItself = false
+        operandAbandoned = false
         let before = lock.locked { failures }
-        _ = copyObject(.operand(source), to: .operand(dest), top: (source, dest), parent: nil)
-        pool?.drain()
+        copyObject(.operand(source), to: .operand(dest), top: (source, dest), parent: nil)
+        startedPool?.drain()
         return lock.locked { failures } == before
     }
 
     func countFailure() { lock.locked { failures += 1 } }
 
+    /// Tells and counts a failure; false, for callers that answer with a Bool.
+    @discardableResult
     func fail(_ e: CopyError) -> Bool {
         reporter.error(e)
         countFailure()
@@ -105,22 +115,23 @@ public final class Copier: @unchecked Sendable {
     }
 
     /// Copies whatever `src` is to `dst`. `top` is the command-line pair it descends from;
-    /// `parent` the directory being copied that holds it.
-    @discardableResult
-    func copyObject(_ src: Node, to named: Node, top: (src: Path, dst: Path), parent: DirectoryTask?) -> Bool {
+    /// `parent` the directory being copied that holds it. Failures are told and counted
+    /// (`failed`), here or, for files handed to the pool, when they finish.
+    func copyObject(_ src: Node, to named: Node, top: (src: Path, dst: Path), parent: DirectoryTask?) {
         var dst = named
-        if stopSignal != nil { return false }
+        if stopSignal != nil { return }
         let isCommandLine = parent == nil
         let deref = options.effectiveDereference
         let follow = deref == .always || (deref == .commandLineOnly && isCommandLine)
         let st: FileStat
         switch sys.stat(src.at, follow) {
-        case .failure(let e): return fail(CopyError(.stat, src.path, errno: e, syscall: follow ? .stat : .lstat))
+        case .failure(let e): fail(CopyError(.stat, src.path, errno: e, syscall: follow ? .stat : .lstat)); return
         case .success(let s): st = s
         }
         if st.isDirectory {
-            guard options.recursive else { return fail(CopyError(.omitDirectory, src.path)) }
-            return copyDirectory(src, st, to: dst, top: top, parent: parent, follow: follow)
+            guard options.recursive else { fail(CopyError(.omitDirectory, src.path)); return }
+            copyDirectory(src, st, to: dst, top: top, parent: parent, follow: follow)
+            return
         }
 
         var existing: FileStat?
@@ -130,7 +141,7 @@ public final class Copier: @unchecked Sendable {
             switch sys.stat(dst.at, false) {
             case .success(let d): existing = d
             case .failure(.ENOENT): existing = nil
-            case .failure(let e): return fail(CopyError(.stat, dst.path, errno: e, syscall: .lstat))
+            case .failure(let e): fail(CopyError(.stat, dst.path, errno: e, syscall: .lstat)); return
             }
         }
         let replacesName = st.kind == .symlink || options.symbolicLink || options.hardLink
@@ -140,14 +151,14 @@ public final class Copier: @unchecked Sendable {
             // through one that points nowhere.
             switch sys.stat(dst.at, true) {
             case .success(let target): existing = target
-            case .failure: return fail(CopyError(.danglingDestination, dst.path))
+            case .failure: fail(CopyError(.danglingDestination, dst.path)); return
             }
         }
         var decided = false
         if let d = existing {
             if d.isSameFile(as: st) && !(options.symbolicLink && d.kind == .symlink) {
                 switch sameFileUnderBackup(src, dst) {
-                case .refused: return fail(CopyError(.sameFile, src.path, dst.path))
+                case .refused: fail(CopyError(.sameFile, src.path, dst.path)); return
                 case .twoNames: break  // the backup moves the destination's name away
                 case .copyToBackup(let backup):
                     // `cp -fb a a`: GNU makes the backup by copying, and leaves the file be.
@@ -159,7 +170,7 @@ public final class Copier: @unchecked Sendable {
                     decided = true
                 }
             }
-            if let d = existing, d.isDirectory { return fail(CopyError(.overwriteDirectoryWithNonDirectory, dst.path)) }
+            if let d = existing, d.isDirectory { fail(CopyError(.overwriteDirectoryWithNonDirectory, dst.path)); return }
         }
         var backup: Path? = nil
         let source = src
@@ -167,8 +178,8 @@ public final class Copier: @unchecked Sendable {
             switch decideOverwrite(src.path, st, dst, existing: existing) {
             case .skip(let ok):
                 if !ok { countFailure() }
-                return ok
-            case .fail(let e): return fail(e)
+                return
+            case .fail(let e): fail(e); return
             case .proceed(let remaining, let made):
                 existing = remaining
                 backup = made?.path
@@ -183,7 +194,7 @@ public final class Copier: @unchecked Sendable {
         // Following symlinks can meet one file twice even with one link (GNU tracks it too).
         let keepsLink = options.preserve.links
             && (st.nlink > 1 || deref == .always || (deref == .commandLineOnly && isCommandLine))
-        if let pool, let parent, st.kind == .file, !options.symbolicLink, !options.hardLink, !keepsLink {
+        if let parent, st.kind == .file, !options.symbolicLink, !options.hardLink, !keepsLink, let pool = threads() {
             // The data and metadata of a plain file: a pool thread's job.
             parent.retain(lock)
             let found = existing
@@ -195,7 +206,7 @@ public final class Copier: @unchecked Sendable {
                 finish(&record, started: started)
                 release(parent, ok: record.error == nil)
             }
-            return true
+            return
         }
         let started = zcp_monotonic_ns()
         if options.symbolicLink {
@@ -224,7 +235,6 @@ public final class Copier: @unchecked Sendable {
         }
         if tracksJustCreated && (record.error == nil || record.error!.isMetadata) { justCreated.insert(dst.path) }
         finish(&record, started: started)
-        return record.error == nil
     }
 
     /// Tells the reporter about a finished object and counts it if it failed.
@@ -269,16 +279,7 @@ public final class Copier: @unchecked Sendable {
 
     /// The directory holding a name, to tell one directory entry from two.
     private func parentID(_ node: Node) -> FileID? {
-        let result: SysResult<FileStat>
-        if node.at.isRelativeToWorkingDirectory {
-            let bytes = node.at.name.strippingTrailingSlashes.bytes
-            let slash = bytes.lastIndex(of: UInt8(ascii: "/"))
-            let parent = slash.map { Path(bytes: $0 == 0 ? [UInt8(ascii: "/")] : Array(bytes[..<$0])) } ?? Path(".")
-            result = sys.stat(At(parent), true)
-        } else {
-            result = sys.fstat(node.at.dir)
-        }
-        guard case .success(let st) = result else { return nil }
+        guard case .success(let st) = sys.stat(node.at.directory, true) else { return nil }
         return FileID(st)
     }
 

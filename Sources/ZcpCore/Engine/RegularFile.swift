@@ -101,24 +101,13 @@ extension Copier {
     private func temporarySibling(of dst: Node) -> Node {
         let n = lock.locked { () -> Int in temporaryCounter += 1; return temporaryCounter }
         let leaf = Array(".".utf8) + dst.at.name.lastComponent.bytes + Array(".zcp-\(getpid())-\(n)".utf8)
-        func replacingLast(_ path: Path) -> Path {
-            let trimmed = path.strippingTrailingSlashes.bytes
-            guard let slash = trimmed.lastIndex(of: UInt8(ascii: "/")) else { return Path(bytes: leaf) }
-            return Path(bytes: Array(trimmed[...slash]) + leaf)
-        }
-        return Node(at: At(dst.at.dir, replacingLast(dst.at.name)), path: replacingLast(dst.path))
+        return Node(at: At(dst.at.dir, dst.at.name.replacingLastComponent(with: leaf)),
+                    path: dst.path.replacingLastComponent(with: leaf))
     }
 
     /// --atomic --fsync: the rename itself must reach the disk too.
     private func syncDirectory(of dst: Node) -> CopyError? {
-        let dirAt: At
-        if dst.at.isRelativeToWorkingDirectory {
-            let bytes = dst.at.name.strippingTrailingSlashes.bytes
-            let slash = bytes.lastIndex(of: UInt8(ascii: "/"))
-            dirAt = At(slash.map { Path(bytes: $0 == 0 ? [UInt8(ascii: "/")] : Array(bytes[..<$0])) } ?? Path("."))
-        } else {
-            dirAt = At(dst.at.dir, Path("."))
-        }
+        let dirAt = dst.at.directory
         switch sys.open(dirAt, O_RDONLY | O_DIRECTORY, 0) {
         case .failure(let e): return CopyError(.sync, dirAt.name, errno: e, syscall: .open)
         case .success(let fd):

@@ -96,8 +96,10 @@ struct StrategyComparison {
     /// One copy of `source` to `dest`, removed again before returning.
     private func copyOnce(_ source: Path, to dest: Path, selector: StrategySelector,
                           worker: Worker) -> Result<FileRecord, CopyError> {
-        guard case .success(let src) = sys.open(At(source), O_RDONLY, 0) else {
-            return .failure(CopyError(.openForReading, source, errno: .current, syscall: .open))
+        let src: Int32
+        switch sys.open(At(source), O_RDONLY, 0) {
+        case .failure(let e): return .failure(CopyError(.openForReading, source, errno: e, syscall: .open))
+        case .success(let fd): src = fd
         }
         defer { _ = sys.close(src) }
         let dst: Int32
@@ -109,8 +111,10 @@ struct StrategyComparison {
             _ = sys.close(dst)
             _ = sys.unlink(At(dest))
         }
-        guard case .success(let st) = sys.fstat(src) else {
-            return .failure(CopyError(.fstat, source, errno: .current, syscall: .fstat))
+        let st: FileStat
+        switch sys.fstat(src) {
+        case .failure(let e): return .failure(CopyError(.fstat, source, errno: e, syscall: .fstat))
+        case .success(let s): st = s
         }
         var record = FileRecord(source: source, dest: dest, kind: .file)
         let io = CopyIO(sys: worker.sys, src: src, dst: dst, worker: worker)

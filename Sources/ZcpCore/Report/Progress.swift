@@ -112,29 +112,30 @@ struct ProgressPlan {
 
     func measure(_ sources: [Path]) -> (bytes: Int64, files: Int) {
         var total: (bytes: Int64, files: Int) = (0, 0)
-        let deref = options.effectiveDereference
+        var seen = Set<Copier.FileID>()  // a directory met again (a symlink loop under -L) counts once
         for source in sources {
-            let follow = deref != .never
+            let follow = options.effectiveDereference != .never
             guard case .success(let st) = sys.stat(At(source), follow) else { continue }
-            add(At(source), st, into: &total)
+            add(At(source), st, into: &total, seen: &seen)
         }
         return total
     }
 
-    private func add(_ at: At, _ st: FileStat, into total: inout (bytes: Int64, files: Int)) {
+    private func add(_ at: At, _ st: FileStat, into total: inout (bytes: Int64, files: Int),
+                     seen: inout Set<Copier.FileID>) {
         if !st.isDirectory {
             total.files += 1
             if st.kind == .file { total.bytes += st.size }
             return
         }
-        guard options.recursive,
+        guard options.recursive, seen.insert(Copier.FileID(st)).inserted,
               case .success(let fd) = sys.open(at, O_RDONLY | O_DIRECTORY, 0) else { return }
         defer { _ = sys.close(fd) }
         guard case .success(let entries) = sys.readDirectory(fd) else { return }
         let follow = options.effectiveDereference == .always
         for entry in entries {
             let child = At(fd, entry.name)
-            if case .success(let s) = sys.stat(child, follow) { add(child, s, into: &total) }
+            if case .success(let s) = sys.stat(child, follow) { add(child, s, into: &total, seen: &seen) }
         }
     }
 }

@@ -40,6 +40,20 @@ public struct Path: Hashable, Sendable, CustomStringConvertible {
         return Path(bytes: Array(bytes[start..<end]))
     }
 
+    /// The directory part, as dirname(1) gives it: "a/b" -> "a", "a" -> ".", "/a" -> "/".
+    public var parentDirectory: Path {
+        let trimmed = strippingTrailingSlashes.bytes
+        guard let slash = trimmed.lastIndex(of: UInt8(ascii: "/")) else { return Path(".") }
+        return Path(bytes: slash == 0 ? [UInt8(ascii: "/")] : Array(trimmed[..<slash]))
+    }
+
+    /// The same path with its last component replaced by `name`.
+    public func replacingLastComponent(with name: [UInt8]) -> Path {
+        let trimmed = strippingTrailingSlashes.bytes
+        guard let slash = trimmed.lastIndex(of: UInt8(ascii: "/")) else { return Path(bytes: name) }
+        return Path(bytes: Array(trimmed[...slash]) + name)
+    }
+
     public var hasTrailingSlash: Bool { bytes.count > 1 && bytes.last == UInt8(ascii: "/") }
 
     /// Without trailing slashes (but "/" stays "/").
@@ -68,6 +82,11 @@ public struct At: Sendable, Hashable {
     public init(_ dir: Int32, _ name: Path) { self.dir = dir; self.name = name }
 
     public var isRelativeToWorkingDirectory: Bool { dir == -100 }
+
+    /// The directory that holds the name.
+    public var directory: At {
+        isRelativeToWorkingDirectory ? At(name.parentDirectory) : At(dir, Path("."))
+    }
 
     /// The same file for calls that take only a name (xattrs and ACLs by name).
     public var fullName: Path {

@@ -91,9 +91,7 @@ enum Backup {
         let base = path.lastComponent.bytes
         var dirFd = at.dir
         if at.isRelativeToWorkingDirectory {
-            let slash = path.bytes.lastIndex(of: UInt8(ascii: "/"))
-            let dir = slash.map { Path(bytes: Array(path.bytes[...$0])) } ?? Path(".")
-            guard case .success(let fd) = sys.open(At(dir), O_RDONLY | O_DIRECTORY, 0) else { return 0 }
+            guard case .success(let fd) = sys.open(at.directory, O_RDONLY | O_DIRECTORY, 0) else { return 0 }
             dirFd = fd
         }
         defer { if at.isRelativeToWorkingDirectory { _ = sys.close(dirFd) } }

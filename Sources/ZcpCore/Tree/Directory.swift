@@ -45,11 +45,11 @@ extension Copier {
     /// while its contents arrive; its own metadata is applied after them. Entries are opened
     /// relative to the two directories' descriptors, without following symlinks.
     func copyDirectory(_ src: Node, _ lst: FileStat, to dst: Node, top: (src: Path, dst: Path),
-                       parent: DirectoryTask?, follow: Bool) -> Bool {
+                       parent: DirectoryTask?, follow: Bool) {
         if newDirectories.contains(FileID(lst)) {
             // Going on would copy the copy again: abandon this operand's whole tree, as GNU does.
-            intoItself = true
-            return fail(CopyError(.intoItself, top.src, top.dst))
+            operandAbandoned = true
+            fail(CopyError(.intoItself, top.src, top.dst)); return
         }
         var existing: FileStat?
         var dstFollow = false
@@ -57,7 +57,7 @@ extension Copier {
             switch sys.stat(dst.at, false) {
             case .success(let d): existing = d
             case .failure(.ENOENT): existing = nil
-            case .failure(let e): return fail(CopyError(.stat, dst.path, errno: e, syscall: .lstat))
+            case .failure(let e): fail(CopyError(.stat, dst.path, errno: e, syscall: .lstat)); return
             }
         }
         if let d = existing, d.kind == .symlink, options.keepDirectorySymlink,
@@ -66,14 +66,14 @@ extension Copier {
             dstFollow = true
         }
         if let d = existing, !d.isDirectory {
-            return fail(CopyError(.overwriteNonDirectoryWithDirectory, dst.path, src.path))
+            fail(CopyError(.overwriteNonDirectoryWithDirectory, dst.path, src.path)); return
         }
         if lock.locked({ openDirectories }) >= openDirectoryBudget {
-            pool?.drain()  // directories waiting for queued files let go of their descriptors
+            startedPool?.drain()  // directories waiting for queued files let go of their descriptors
         }
         let srcFd: Int32
         switch retryingEINTR({ sys.open(src.at, O_RDONLY | O_DIRECTORY | (follow ? 0 : O_NOFOLLOW), 0) }) {
-        case .failure(let e): return fail(CopyError(.readDirectory, src.path, errno: e, syscall: .open))
+        case .failure(let e): fail(CopyError(.readDirectory, src.path, errno: e, syscall: .open)); return
         case .success(let fd): srcFd = fd
         }
         var st = lst
@@ -82,7 +82,7 @@ extension Copier {
         if existing == nil {
             if case .failure(let e) = sys.mkdir(dst.at, (st.permissions & 0o777) | 0o700) {
                 _ = sys.close(srcFd)
-                return fail(CopyError(.mkdir, dst.path, errno: e, syscall: .mkdir))
+                fail(CopyError(.mkdir, dst.path, errno: e, syscall: .mkdir)); return
             }
         } else {
             record.quiet = true  // GNU tells only of directories it makes
@@ -91,7 +91,7 @@ extension Copier {
         switch retryingEINTR({ sys.open(dst.at, O_RDONLY | O_DIRECTORY | (dstFollow ? 0 : O_NOFOLLOW), 0) }) {
         case .failure(let e):
             _ = sys.close(srcFd)
-            return fail(CopyError(.readDirectory, dst.path, errno: e, syscall: .open))
+            fail(CopyError(.readDirectory, dst.path, errno: e, syscall: .open)); return
         case .success(let fd): dstFd = fd
         }
         var dstID: FileID? = nil
@@ -109,7 +109,7 @@ extension Copier {
         if let parent, task.depth > openDirectoryBudget {
             // Deeper than the descriptors allow: the parent lets go of its two until this
             // directory's walk is done, then they are found again through "..".
-            pool?.drain()
+            startedPool?.drain()
             _ = sys.close(parent.srcFd)
             _ = sys.close(parent.dstFd)
             parent.srcFd = -1
@@ -121,7 +121,7 @@ extension Copier {
         func walked(ok: Bool) {
             if let parent, parent.parked {
                 // Let this directory's queued files finish, so it closes as soon as released.
-                pool?.drain()
+                startedPool?.drain()
                 reopen(parent, from: task)
             }
             release(task, ok: ok)
@@ -130,13 +130,13 @@ extension Copier {
         if options.oneFileSystem && st.dev != topDevice {
             // -x: the mount point is copied, not what is mounted on it.
             walked(ok: true)
-            return true
+            return
         }
         switch sys.readDirectory(srcFd) {
         case .failure(let e):
-            _ = fail(CopyError(.readDirectory, src.path, errno: e, syscall: .readdir))
+            fail(CopyError(.readDirectory, src.path, errno: e, syscall: .readdir))
             walked(ok: false)
-            return false
+            return
         case .success(let list):
             for entry in list.sorted(by: { $0.ino < $1.ino }) {  // disk order on ext4
                 if stopSignal != nil { break }
@@ -144,11 +144,10 @@ extension Copier {
                 // new ones back.
                 copyObject(src.child(entry.name, in: task.srcFd), to: dst.child(entry.name, in: task.dstFd),
                            top: top, parent: task)
-                if intoItself { break }
+                if operandAbandoned { break }
             }
         }
         walked(ok: true)
-        return true
     }
 
     /// Gives a parked directory its descriptors back, through ".." of its child, checking
@@ -164,8 +163,8 @@ extension Copier {
             if case .success(let s) = sys.fstat(fd), FileID(s) == parent.dstID { parent.dstFd = fd } else { _ = sys.close(fd) }
         }
         if parent.srcFd < 0 || parent.dstFd < 0 {
-            _ = fail(CopyError(.readDirectory, parent.srcFd < 0 ? parent.src.path : parent.dst.path, errno: .ENOENT, syscall: .open))
-            intoItself = true  // ends this operand's walk: its directories are no longer where they were
+            fail(CopyError(.readDirectory, parent.srcFd < 0 ? parent.src.path : parent.dst.path, errno: .ENOENT, syscall: .open))
+            operandAbandoned = true  // its directories are no longer where they were
         }
     }
 
