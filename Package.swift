@@ -14,10 +14,18 @@ let package = Package(
         .systemLibrary(name: "CAcl", pkgConfig: "libacl", providers: [.apt(["libacl1-dev"])]),
         // The engine: command line, strategies, extents, metadata, tree walking, reporting.
         .target(name: "ZcpCore", dependencies: ["CZcp", "CAcl"]),
-        // A thin entry point, linked fully static (Swift runtime, libacl, glibc): no dynamic
-        // loader work at start-up, which backups that run zcp once per file pay every time.
-        .executableTarget(name: "zcp", dependencies: ["ZcpCore"],
-                          linkerSettings: [.unsafeFlags(["-static-executable"])]),
+        // A thin entry point. The Swift runtime and libstdc++ are linked statically and the
+        // executable is not position-independent: no symbol lookups or relative relocations
+        // for the dynamic loader at start-up, which backups that run zcp once per file pay
+        // every time. glibc stays shared, so valgrind and LD_PRELOAD tools work as with cp.
+        // Sources/zcp/link holds a linker script that turns the runtime's -lstdc++ into the
+        // static archive.
+        .executableTarget(
+            name: "zcp", dependencies: ["ZcpCore"], exclude: ["link"],
+            linkerSettings: [.unsafeFlags([
+                "-L", Context.packageDirectory + "/Sources/zcp/link",
+                "-Xclang-linker", "-static-libgcc", "-Xclang-linker", "-no-pie",
+            ])]),
         .testTarget(name: "ZcpCoreTests", dependencies: ["ZcpCore", "CZcp"]),
     ]
 )
