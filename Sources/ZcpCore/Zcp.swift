@@ -91,14 +91,14 @@ public enum Zcp {
                     continue
                 }
             }
-            let dest: Path
             if options.parents, let directory {
-                guard copier.makeParents(of: source, under: directory) else { ok = false; continue }
-                dest = directory.appending(source)
+                guard let parents = copier.makeParents(of: source, under: directory) else { ok = false; continue }
+                if !copier.copy(source: source, to: directory.appending(source)) { ok = false }
+                copier.finishParents(parents)
             } else {
-                dest = directory.map { $0.appending(source.lastComponent) } ?? options.destination!
+                let dest = directory.map { $0.appending(source.lastComponent) } ?? options.destination!
+                if !copier.copy(source: source, to: dest) { ok = false }
             }
-            if !copier.copy(source: source, to: dest) { ok = false }
         }
         return ok
     }

@@ -103,6 +103,15 @@ for d in btrfs xfs ext4 tmpfs noxattr; do
         check "$p onto $d: content kept" cmp -s "$M/ext4/meta/t/sub/g" "$M/$d/pz"
         eq "$p onto $d: ACL as GNU" "$(getfacl -c -p "$M/$d/pg" 2>/dev/null)" "$(getfacl -c -p "$M/$d/pz" 2>/dev/null)"
     done
+    # Into a directory whose default ACL new entries inherit: -a leaves the source's ACLs
+    # (none, for most entries), not the inherited ones.
+    [ $d == noxattr ] && continue
+    rm -rf "$M/$d/inh-g" "$M/$d/inh-z"; mkdir "$M/$d/inh-g" "$M/$d/inh-z"
+    setfacl -d -m u:nobody:rwx "$M/$d/inh-g" "$M/$d/inh-z"
+    "$GNU_CP" -a "$M/ext4/meta/t" "$M/$d/inh-g/"; "$ZCP" -a "$M/ext4/meta/t" "$M/$d/inh-z/"
+    eq "-a into inheriting dir on $d: ACLs as GNU" "$(acls "$M/$d/inh-g")" "$(acls "$M/$d/inh-z")"
+    "$GNU_CP" -p "$M/ext4/meta/t/f" "$M/$d/inh-g/pf"; "$ZCP" -p "$M/ext4/meta/t/f" "$M/$d/inh-z/pf"
+    eq "-p into inheriting dir on $d: ACL as GNU" "$(getfacl -c -p "$M/$d/inh-g/pf")" "$(getfacl -c -p "$M/$d/inh-z/pf")"
 done
 
 finish

@@ -213,8 +213,9 @@ public struct CommandLineParser {
                !env.contains("/") {
                 options.backupSuffix = env
             }
-            if options.interactive == .noClobber {
-                err("\(program): options --backup and --no-clobber are mutually exclusive\n")
+            if options.interactive == .noClobber || options.update == .none || options.update == .noneFail {
+                // GNU 9.5's words (9.1 said "options --backup and --no-clobber are mutually exclusive").
+                err("\(program): --backup is mutually exclusive with -n or --update=none-fail\n")
                 err("Try '\(program) --help' for more information.\n")
                 return .exit(1)
             }

@@ -144,40 +144,69 @@ public final class Copier: @unchecked Sendable {
             case .failure(let e): fail(CopyError(.stat, dst.path, errno: e, syscall: .lstat)); return
             }
         }
+        var decided = false
+        if existing != nil, let backup = forcedBackupOfItself(src, dst) {
+            // `cp -fb a a`: GNU makes the backup by copying, and leaves the file be.
+            dst = backup
+            switch sys.stat(dst.at, false) {
+            case .success(let b) where !b.isDirectory: existing = b
+            default: existing = nil
+            }
+            decided = true
+        } else if let d = existing {
+            switch sameFileVerdict(src, st, dst, d, follow: follow) {
+            case .distinct: break
+            case .nothingToDo: return  // -l onto a name of the same file: already done
+            case .same: fail(CopyError(.sameFile, src.path, dst.path)); return
+            }
+        }
         let replacesName = st.kind == .symlink || options.symbolicLink || options.hardLink
             || options.removeDestination
-        if let d = existing, d.kind == .symlink, !replacesName {
+        if !decided, let d = existing, d.kind == .symlink, !replacesName {
             // Data is written through a symlink at the destination, as GNU does, but never
-            // through one that points nowhere.
+            // through one this run made, nor (unless POSIXLY_CORRECT) one that points nowhere.
+            if tracksJustCreated && justCreated.contains(dst.path) {
+                fail(CopyError(.throughJustCreatedSymlink, dst.path, src.path)); return
+            }
             switch sys.stat(dst.at, true) {
             case .success(let target): existing = target
-            case .failure: fail(CopyError(.danglingDestination, dst.path)); return
-            }
-        }
-        var decided = false
-        if let d = existing {
-            if d.isSameFile(as: st) && !(options.symbolicLink && d.kind == .symlink) {
-                switch sameFileUnderBackup(src, dst) {
-                case .refused: fail(CopyError(.sameFile, src.path, dst.path)); return
-                case .twoNames: break  // the backup moves the destination's name away
-                case .copyToBackup(let backup):
-                    // `cp -fb a a`: GNU makes the backup by copying, and leaves the file be.
-                    dst = backup
-                    switch sys.stat(dst.at, false) {
-                    case .success(let b) where !b.isDirectory: existing = b
-                    default: existing = nil
-                    }
-                    decided = true
+            case .failure(.ENOENT):
+                guard getenv("POSIXLY_CORRECT") != nil else { fail(CopyError(.danglingDestination, dst.path)); return }
+                // The symlink's target is made, then written as an existing file.
+                switch sys.open(dst.at, O_WRONLY | O_CREAT, st.permissions & 0o777) {
+                case .failure(let e): fail(CopyError(.create(.file), dst.path, errno: e, syscall: .open)); return
+                case .success(let fd): _ = sys.close(fd)
                 }
+                if case .success(let made) = sys.stat(dst.at, true) { existing = made }
+            case .failure(.ELOOP) where options.force:
+                break  // a loop is a name like any other: -f replaces it, as GNU 8.30+
+            case .failure(let e):
+                fail(CopyError(.stat, dst.path, errno: e, syscall: .stat)); return
             }
-            if let d = existing, d.isDirectory { fail(CopyError(.overwriteDirectoryWithNonDirectory, dst.path)); return }
         }
+        if let d = existing, d.isDirectory { fail(CopyError(.overwriteDirectoryWithNonDirectory, dst.path)); return }
         var backup: Path? = nil
         let source = src
+        let id = FileID(st)
+        // Following symlinks can meet one file twice even with one link (GNU tracks it too).
+        let keepsLink = options.preserve.links
+            && (st.nlink > 1 || deref == .always || (deref == .commandLineOnly && isCommandLine))
         if !decided {
             switch decideOverwrite(src.path, st, dst, existing: existing) {
             case .skip(let ok):
+                reporter.skipped(dst.path)
                 if !ok { countFailure() }
+                return
+            case .notNewer:
+                reporter.skipped(dst.path)
+                // GNU: the kept name still stands for the file's other links, and a later
+                // link of it replaces whatever is at its name.
+                guard keepsLink else { return }
+                if let first = linkedDestinations[id] {
+                    if let e = makeHardLink(to: At(first), at: dst, replacing: existing, follow: false) { fail(e) }
+                } else {
+                    linkedDestinations[id] = dst.path
+                }
                 return
             case .fail(let e): fail(e); return
             case .proceed(let remaining, let made):
@@ -189,11 +218,7 @@ public final class Copier: @unchecked Sendable {
         var record = FileRecord(source: src.path, dest: dst.path, kind: st.kind)
         record.size = st.kind == .file ? st.size : 0
         record.backup = backup
-        let id = FileID(st)
         reporter.starting(src.path)
-        // Following symlinks can meet one file twice even with one link (GNU tracks it too).
-        let keepsLink = options.preserve.links
-            && (st.nlink > 1 || deref == .always || (deref == .commandLineOnly && isCommandLine))
         if let parent, st.kind == .file, !options.symbolicLink, !options.hardLink, !keepsLink, let pool = threads() {
             // The data and metadata of a plain file: a pool thread's job.
             parent.retain(lock)
@@ -202,7 +227,7 @@ public final class Copier: @unchecked Sendable {
                 var record = record
                 let started = zcp_monotonic_ns()
                 record.error = copyRegularFile(source, follow: follow, to: dst, existing: found, record: &record,
-                                               worker: worker, destinationDevice: parent.dstID?.dev)
+                                               worker: worker, in: parent)
                 finish(&record, started: started)
                 release(parent, ok: record.error == nil)
             }
@@ -219,7 +244,7 @@ public final class Copier: @unchecked Sendable {
             switch st.kind {
             case .file:
                 record.error = copyRegularFile(source, follow: follow, to: dst, existing: existing, record: &record,
-                                               worker: worker, destinationDevice: parent?.dstID?.dev)
+                                               worker: worker, in: parent)
             case .symlink:
                 record.error = copySymlink(source, st, to: dst, existing: existing, record: &record)
             case .fifo, .char, .block, .socket:
@@ -245,23 +270,92 @@ public final class Copier: @unchecked Sendable {
         reporter.finished(record)
     }
 
-    enum SameFile {
-        case refused
-        /// Two names of one file: backing up the destination's name moves it out of the way.
-        case twoNames
-        /// One name, spelt the same, with --force: the "backup" is a copy made beside it.
-        case copyToBackup(Node)
+    enum SameFileVerdict {
+        /// Copying may go ahead.
+        case distinct
+        /// Source and destination are one file in a way that loses data: refused.
+        case same
+        /// -l where the destination already is the source's file: nothing to do (success).
+        case nothingToDo
     }
 
-    /// GNU's exceptions to "are the same file" when backups are made.
-    private func sameFileUnderBackup(_ src: Node, _ dst: Node) -> SameFile {
-        guard let control = options.backup, control != .none else { return .refused }
-        guard src.at.name.lastComponent == dst.at.name.lastComponent,
-              let p = parentID(src), let q = parentID(dst), p == q else { return .twoNames }
-        guard options.force && src.path == dst.path else { return .refused }
+    /// GNU's rules for when an existing destination counts as "the same file" as the source:
+    /// which of the two are looked at through their symlinks depends on -P/-L, and backups,
+    /// --remove-destination, -l and -s each allow some cases. `lst`: the destination's lstat.
+    private func sameFileVerdict(_ src: Node, _ st: FileStat, _ dst: Node, _ lst: FileStat,
+                                 follow: Bool) -> SameFileVerdict {
+        let backups = options.backup.map { $0 != .none } ?? false
+        let neverFollow = options.effectiveDereference == .never
+        // Data can be written through a destination symlink only for regular files.
+        let copiesAsFile = st.kind == .file || (st.kind != .symlink && (!options.recursive || options.copyContents))
+        let lookAtLink = !copiesAsFile || options.symbolicLink || options.hardLink || backups
+            || options.removeDestination
+        var dstSt = lst
+        if !lookAtLink && lst.kind == .symlink {
+            guard case .success(let target) = sys.stat(dst.at, true) else { return .distinct }
+            dstSt = target
+        }
+        let same = st.isSameFile(as: dstSt)
+        if same && options.hardLink { return .nothingToDo }
+        let srcLink: FileStat, dstLink: FileStat, sameLink: Bool
+        if neverFollow {
+            sameLink = same
+            if st.kind == .symlink && dstSt.kind == .symlink {
+                // Two symlinks: fine unless they are one directory entry.
+                let oneEntry = sameEntry(src, dst)
+                if !oneEntry && !backups && sameLink { return .nothingToDo }
+                return oneEntry ? .same : .distinct
+            }
+            srcLink = st
+            dstLink = dstSt
+        } else {
+            guard same, case .success(let s) = sys.stat(src.at, false), case .success(let d) = sys.stat(dst.at, false)
+            else { return .distinct }
+            srcLink = s
+            dstLink = d
+            sameLink = s.isSameFile(as: d)
+            if s.kind == .symlink && d.kind == .symlink && options.removeDestination { return .distinct }
+        }
+        if backups {
+            // The backup moves the destination's name away, so only one entry is a problem,
+            // and a symlink whose target would be moved (then dangle).
+            if !sameLink { return !neverFollow && srcLink.kind == .symlink && dstLink.kind != .symlink ? .same : .distinct }
+            return sameEntry(src, dst) ? .same : .distinct
+        }
+        if options.removeDestination {
+            if dstLink.kind == .symlink { return .distinct }
+            if sameLink && dstLink.nlink > 1 && !sameEntry(src, dst) { return .distinct }
+        }
+        if srcLink.kind != .symlink && dstLink.kind != .symlink {
+            if !srcLink.isSameFile(as: dstLink) { return .distinct }
+            if options.hardLink { return .nothingToDo }
+        }
+        if options.symbolicLink && dstLink.kind == .symlink { return .distinct }  // it is made again
+        if neverFollow {
+            var s = srcLink, d = dstLink
+            if s.kind == .symlink { guard case .success(let t) = sys.stat(src.at, true) else { return .distinct }; s = t }
+            if d.kind == .symlink { guard case .success(let t) = sys.stat(dst.at, true) else { return .distinct }; d = t }
+            if !s.isSameFile(as: d) { return .distinct }
+            if options.hardLink { return dstLink.kind == .symlink ? .distinct : .nothingToDo }
+        }
+        return .same
+    }
+
+    /// Whether two nodes are one directory entry (same directory, same name).
+    private func sameEntry(_ a: Node, _ b: Node) -> Bool {
+        guard a.at.name.lastComponent == b.at.name.lastComponent, let p = parentID(a), let q = parentID(b) else {
+            return false
+        }
+        return p == q
+    }
+
+    /// GNU's exception to "are the same file" when backups are made: `cp -fb a a` (one name,
+    /// spelt the same, with --force) copies the file to its backup name; returns that node.
+    private func forcedBackupOfItself(_ src: Node, _ dst: Node) -> Node? {
+        guard let control = options.backup, control != .none, options.force, src.path == dst.path else { return nil }
         let suffix = Backup.suffix(for: dst.at, control: control, suffix: options.backupSuffix, sys: sys)
-        return .copyToBackup(Node(at: At(dst.at.dir, Path(bytes: dst.at.name.bytes + suffix)),
-                                  path: Path(bytes: dst.path.bytes + suffix)))
+        return Node(at: At(dst.at.dir, Path(bytes: dst.at.name.bytes + suffix)),
+                    path: Path(bytes: dst.path.bytes + suffix))
     }
 
     /// A command-line source as a directory entry (its directory and name), to notice one
@@ -277,21 +371,33 @@ public final class Copier: @unchecked Sendable {
         return (SourceEntry(parent: parent, name: source.lastComponent), st.isDirectory)
     }
 
+    /// Whether `dir` is the working directory ("." or another name for it), where a relative
+    /// symlink still points at its source.
+    private func isWorkingDirectory(_ dir: At) -> Bool {
+        if dir.isRelativeToWorkingDirectory && dir.name == Path(".") { return true }
+        guard case .success(let d) = sys.stat(dir, true), case .success(let here) = sys.stat(At(Path(".")), true)
+        else { return false }
+        return d.isSameFile(as: here)
+    }
+
     /// The directory holding a name, to tell one directory entry from two.
     private func parentID(_ node: Node) -> FileID? {
         guard case .success(let st) = sys.stat(node.at.directory, true) else { return nil }
         return FileID(st)
     }
 
+    /// --attributes-only never replaces what is there, but for --remove-destination (GNU 9).
+    private var keepsExistingDestination: Bool { options.attributesOnly && !options.removeDestination }
+
     private func makeSymbolicLink(to target: Path, at dst: Node, replacing existing: FileStat?) -> CopyError? {
-        if target.bytes.first != UInt8(ascii: "/") && dst.path.bytes.contains(UInt8(ascii: "/")) {
+        if target.bytes.first != UInt8(ascii: "/") && !isWorkingDirectory(dst.at.directory) {
             return CopyError(.relativeSymlinkOutsideCurrentDirectory, dst.path)
         }
         if existing != nil && (options.force || options.removeDestination) {
             if case .failure(let e) = sys.unlink(dst.at) { return CopyError(.removeExisting, dst.path, errno: e, syscall: .unlink) }
         }
         if case .failure(let e) = sys.symlink(target, dst.at) {
-            return CopyError(.symlink, dst.path, errno: e, syscall: .symlink)
+            return CopyError(.symlink, dst.path, target, errno: e, syscall: .symlink)
         }
         return nil
     }
@@ -315,7 +421,7 @@ public final class Copier: @unchecked Sendable {
         case .failure(let e): return CopyError(.readlink, src.path, errno: e, syscall: .readlink)
         case .success(let t): target = t
         }
-        if existing != nil, case .failure(let e) = sys.unlink(dst.at) {
+        if existing != nil, !keepsExistingDestination, case .failure(let e) = sys.unlink(dst.at) {
             return CopyError(.removeExisting, dst.path, errno: e, syscall: .unlink)
         }
         if case .failure(let e) = sys.symlink(target, dst.at) {
@@ -326,7 +432,7 @@ public final class Copier: @unchecked Sendable {
 
     private func makeSpecialFile(_ src: Node, _ st: FileStat, at dst: Node, existing: FileStat?,
                                  record: inout FileRecord) -> CopyError? {
-        if existing != nil, case .failure(let e) = sys.unlink(dst.at) {
+        if existing != nil, !keepsExistingDestination, case .failure(let e) = sys.unlink(dst.at) {
             return CopyError(.removeExisting, dst.path, errno: e, syscall: .unlink)
         }
         let perm = st.permissions & (options.preserve.mode ? 0o7777 : 0o777)

@@ -15,6 +15,11 @@ public struct CopyError: Error, Sendable {
         case preserveTimes, preservePermissions, preserveOwnership, preserveXattr
         case removeExisting, willNotOverwriteJustCreated, notReplacing, backup, backupWouldDestroySource
         case hardLink, relativeSymlinkOutsideCurrentDirectory, danglingDestination
+        /// Data would go through a symlink this run made (path: the link, path2: the source).
+        case throughJustCreatedSymlink
+        /// --parents: a directory of the source's path is something else at the destination,
+        /// or is no directory in the source.
+        case existsNotDirectory, getAttributes
         /// A stop signal arrived while the data moved.
         case interrupted
         /// The source changed while it was read (a warning: the copy holds what was read).

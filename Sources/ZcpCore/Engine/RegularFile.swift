@@ -7,9 +7,10 @@ extension Copier {
     /// copy fails, so a failed copy never leaves a short file behind; one overwritten in place
     /// is reported as possibly incomplete. Under --atomic the data goes to a hidden file beside
     /// the destination that is renamed over it only when everything succeeded.
-    /// `destinationDevice`: the device of the destination's directory, when the walker knows it.
+    /// `in parent`: the directory being copied that holds it, when the walker knows it (its
+    /// device, and whether new files there can inherit an ACL).
     func copyRegularFile(_ src: Node, follow: Bool, to dst: Node, existing: FileStat?,
-                         record: inout FileRecord, worker: Worker, destinationDevice: UInt64? = nil) -> CopyError? {
+                         record: inout FileRecord, worker: Worker, in parent: DirectoryTask? = nil) -> CopyError? {
         // A name lstat saw as a file must still be one: never follow a symlink swapped in since.
         let noFollow = follow ? 0 : O_NOFOLLOW
         let srcFd: Int32
@@ -24,7 +25,8 @@ extension Copier {
         case .success(let s): st = s
         }
         record.size = st.kind == .file ? st.size : 0
-        if st.kind == .file { _ = sys.adviseSequential(srcFd) }  // advice only: a refusal changes nothing
+        // Advice only (a refusal changes nothing), and only where readahead has room to act.
+        if st.kind == .file && st.size > Int64(Worker.bufferSize) { _ = sys.adviseSequential(srcFd) }
 
         let atomic = options.atomic && !options.attributesOnly
         var created = false
@@ -61,7 +63,8 @@ extension Copier {
         defer { zcp_cleanup_clear(cleanupSlot) }
 
         var io = CopyIO(sys: sys, src: srcFd, dst: dstFd, worker: worker)
-        if let device = destinationDevice { io.devices = (st.dev, device) }
+        if let device = parent?.dstID?.dev { io.devices = (st.dev, device) }
+        if let d = existing, !atomic, [.fifo, .char, .block, .socket].contains(d.kind) { io.destinationIsStream = true }
         var failure = options.attributesOnly ? nil
             : selector.copyData(io, stat: st, record: &record, unshared: mustStayUnshared(dstFd))
         if failure == nil && st.kind == .file && !options.attributesOnly {
@@ -69,8 +72,9 @@ extension Copier {
         }
         if failure == nil {
             failure = Metadata(copier: self).applyToDescriptor(st, srcFd: srcFd, fd: dstFd, path: dst.path,
-                                                              isNew: created && !atomic, record: &record,
-                                                              replacing: atomic ? existing : nil)
+                                                              isNew: created && !atomic,
+                                                              inheritsNoACL: parent?.hasDefaultACL == false,
+                                                              record: &record, replacing: atomic ? existing : nil)
         }
         if failure == nil && options.fsync, case .failure(let e) = retryingEINTR({ sys.fsync(dstFd) }) {
             failure = CopyError(.sync, dst.path, errno: e, syscall: .fsync)

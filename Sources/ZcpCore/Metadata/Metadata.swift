@@ -22,9 +22,13 @@ struct Metadata {
     /// What was kept, and what could not be and why, goes into `record`. `replacing`: the
     /// destination an --atomic copy takes the place of, whose mode the copy keeps unless
     /// the mode is preserved (as an in-place overwrite would).
+    /// `created`: the mode a directory this run made came out with (mkdir's, with what it
+    /// inherited, such as a set-group-ID bit).
+    /// `inheritsNoACL`: the copy was made in a directory without a default ACL, so a new copy
+    /// holds no ACL of its own.
     func applyToDescriptor(_ st: FileStat, srcFd: Int32, fd: Int32, path: Path, isNew: Bool,
-                           isDirectory: Bool = false, record: inout FileRecord,
-                           replacing: FileStat? = nil) -> CopyError? {
+                           isDirectory: Bool = false, created: UInt32? = nil, inheritsNoACL: Bool = false,
+                           record: inout FileRecord, replacing: FileStat? = nil) -> CopyError? {
         var first: CopyError? = nil
         func note(_ attribute: String, _ e: CopyError?, ok: String = "ok") {
             record.metadata.append((attribute, e?.errno?.name ?? (e == nil ? ok : "error")))
@@ -42,23 +46,31 @@ struct Metadata {
         } else if preserve.ownership {
             note("ownership", nil)
         }
+        var acls: XattrCopier.ListedACLs? = nil
         if preserve.xattr {
-            note("xattr", XattrCopier(sys: sys, required: preserve.xattrRequired).copy(from: .fd(srcFd), to: .fd(fd), path: path))
+            note("xattr", XattrCopier(sys: sys, required: preserve.xattrRequired).copy(from: .fd(srcFd), to: .fd(fd),
+                                                                                      path: path, acls: &acls))
         }
-        var wanted = finalMode(st, isNew: isNew, ownershipKept: ownershipKept, isDirectory: isDirectory)
+        var wanted = finalMode(st, isNew: isNew, ownershipKept: ownershipKept, isDirectory: isDirectory, created: created)
         if let old = replacing, !preserve.mode { wanted = old.permissions }
         guard let mode = wanted else { return first }
         var aclFailure: CopyError? = nil
         var needsChmod = true
         if preserve.mode {
             // ACLs are part of the mode (as GNU counts them); a trivial one is just the mode.
-            switch sys.copyACL(.fd(srcFd), .fd(fd), .access) {
+            // The attribute list, when -a read it, already says whether there is an ACL to copy;
+            // a new copy in a directory without a default ACL has none of its own to clear, so
+            // the mode below is all it needs.
+            let blank = isNew && inheritsNoACL
+            let aclToCopy = acls.map { $0.access || !blank } ?? true
+            switch aclToCopy ? sys.copyACL(.fd(srcFd), .fd(fd), .access) : .success(.trivial) {
             case .success(.trivial): break
             case .success(.copied): needsChmod = mode & 0o7000 != 0
             case .failure(let e): aclFailure = CopyError(.preservePermissions, path, errno: e, syscall: .fsetxattr)
             }
             // A default ACL the destination cannot hold is dropped quietly, as GNU does.
-            if isDirectory, case .failure(let e) = sys.copyACL(.path(At(srcFd, Path(".")).fullName),
+            if isDirectory, acls.map({ $0.default || !blank }) ?? true,
+               case .failure(let e) = sys.copyACL(.path(At(srcFd, Path(".")).fullName),
                                                                .path(At(fd, Path(".")).fullName), .default),
                e != .EOPNOTSUPP, aclFailure == nil {
                 aclFailure = CopyError(.preservePermissions, path, errno: e, syscall: .fsetxattr)
@@ -74,7 +86,7 @@ struct Metadata {
 
     /// A special file, or a --parents directory, by name.
     func applyByName(_ st: FileStat, source: Node, at node: Node, isNew: Bool, isDirectory: Bool = false,
-                     record: inout FileRecord) -> CopyError? {
+                     created: UInt32? = nil, record: inout FileRecord) -> CopyError? {
         let path = node.path
         var first: CopyError? = nil
         func note(_ e: CopyError?) { if first == nil { first = e } }
@@ -93,11 +105,14 @@ struct Metadata {
         } else if preserve.ownership {
             step("ownership", nil)
         }
+        var acls: XattrCopier.ListedACLs? = nil
         if preserve.xattr {
-            step("xattr", XattrCopier(sys: sys, required: preserve.xattrRequired).copy(from: .path(source.at.fullName), to: .path(node.at.fullName), path: path))
+            step("xattr", XattrCopier(sys: sys, required: preserve.xattrRequired).copy(
+                from: .path(source.at.fullName), to: .path(node.at.fullName), path: path, acls: &acls))
         }
         let before = first
-        guard let mode = finalMode(st, isNew: isNew, ownershipKept: ownershipKept, isDirectory: isDirectory) else {
+        guard let mode = finalMode(st, isNew: isNew, ownershipKept: ownershipKept, isDirectory: isDirectory,
+                                   created: created) else {
             return first
         }
         var needsChmod = true
@@ -138,19 +153,29 @@ struct Metadata {
         return nil
     }
 
+    /// The mode a directory is made with while its contents arrive: writable and searchable
+    /// by its owner, and no more open to others than the source (closed to them entirely
+    /// while its owner is not yet the source's), as GNU does.
+    static func directoryCreationMode(_ st: FileStat, preserveOwnership: Bool) -> UInt32 {
+        (st.permissions & 0o777 & ~(preserveOwnership ? 0o077 : 0o022)) | 0o700
+    }
+
     /// The mode to set at the end, or nil when what the copy was created with is right.
-    private func finalMode(_ st: FileStat, isNew: Bool, ownershipKept: Bool, isDirectory: Bool) -> UInt32? {
+    private func finalMode(_ st: FileStat, isNew: Bool, ownershipKept: Bool, isDirectory: Bool,
+                           created: UInt32?) -> UInt32? {
         if preserve.mode {
             // Set-id bits never survive a failed chown.
             return ownershipKept ? st.permissions : st.permissions & ~UInt32(S_ISUID | S_ISGID)
         }
         guard isNew else { return nil }
-        if defaultModes { return (isDirectory ? 0o777 : 0o666) & ~umask }
-        let wanted = st.permissions & 0o777 & ~umask
         if isDirectory {
-            // Made with u+rwx so its contents could arrive: give it what mkdir would have.
-            return wanted != (st.permissions & 0o777 | 0o700) & ~umask ? wanted : nil
+            // What mkdir would have given it, keeping what it inherited (a set-group-ID bit).
+            let made = created ?? (Self.directoryCreationMode(st, preserveOwnership: preserve.ownership) & ~umask)
+            let wanted = (made & 0o7000) | ((defaultModes ? 0o777 : st.permissions & 0o777) & ~umask)
+            return wanted != made & 0o7777 ? wanted : nil
         }
+        if defaultModes { return 0o666 & ~umask }
+        let wanted = st.permissions & 0o777 & ~umask
         // Created owner-only while the data moved (when ownership is kept): widen now.
         return preserve.ownership ? wanted : nil
     }

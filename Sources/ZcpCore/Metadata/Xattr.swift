@@ -5,16 +5,28 @@ struct XattrCopier {
     /// Named explicitly (--preserve=xattr): failures are errors. Under -a they are quiet.
     let required: Bool
 
+    static let accessACL = Array("system.posix_acl_access".utf8)
+    static let defaultACL = Array("system.posix_acl_default".utf8)
+
     static func isLeftOut(_ name: [UInt8]) -> Bool {
         let text = String(decoding: name, as: UTF8.self)
         return text.hasPrefix("system.posix_acl_") || text == "security.selinux"
     }
 
-    /// Copies every attribute of `from` onto `to`; `path` names the copy in messages.
-    func copy(from: XattrTarget, to: XattrTarget, path: Path) -> CopyError? {
+    /// What the source's attribute list said of its POSIX ACLs (nil: no list was read).
+    struct ListedACLs {
+        var access = false
+        var `default` = false
+    }
+
+    /// Copies every attribute of `from` onto `to`; `path` names the copy in messages. `acls`
+    /// tells which ACLs the list named, so the ACL step need not ask for absent ones.
+    func copy(from: XattrTarget, to: XattrTarget, path: Path, acls: inout ListedACLs?) -> CopyError? {
         let names: [[UInt8]]
         switch sys.listXattrs(from) {
-        case .success(let n): names = n
+        case .success(let n):
+            names = n
+            acls = ListedACLs(access: n.contains(Self.accessACL), default: n.contains(Self.defaultACL))
         case .failure(let e):
             if e == .EOPNOTSUPP || e == .ENODATA || !required { return nil }
             return CopyError(.preserveXattr, path, errno: e, syscall: .flistxattr)

@@ -22,7 +22,7 @@ public enum Messages {
             return "\(s.name): \(p) -> \(q): no data at offset 0 from a file that has some; try --strategy=auto"
         case .cloneFailed: head = "failed to clone \(p) from \(q)"
         case .mkdir: head = "cannot create directory \(p)"
-        case .symlink: head = "cannot create symbolic link \(p)"
+        case .symlink: head = "cannot create symbolic link \(p)" + (e.path2 == nil ? "" : " to \(q)")
         case .readlink: head = "cannot read symbolic link \(p)"
         case .readDirectory: head = "cannot access \(p)"
         case .mknod: head = "cannot create special file \(p)"
@@ -44,6 +44,9 @@ public enum Messages {
         case .relativeSymlinkOutsideCurrentDirectory:
             head = "\(e.path.description): can make relative symbolic links only in current directory"
         case .danglingDestination: head = "not writing through dangling symlink \(p)"
+        case .throughJustCreatedSymlink: head = "will not copy \(q) through just-created symlink \(p)"
+        case .existsNotDirectory: head = "\(p) exists but is not a directory"
+        case .getAttributes: head = "failed to get attributes of \(p)"
         case .interrupted:
             let name = stopSignal.map { " by " + signalName($0) } ?? ""
             let fate = e.incompleteDestination != nil ? "\(q) may be incomplete" : "the partial copy was removed"

@@ -7,6 +7,8 @@ public final class Reporter: @unchecked Sendable {
     public let program: String
     private let verbose: Bool
     private let debug: Bool
+    /// No data moves, so there is no copy path to tell of.
+    private let attributesOnly: Bool
     private let stats: Bool
     private let stdout: Output
     private var report: Output?
@@ -27,6 +29,7 @@ public final class Reporter: @unchecked Sendable {
         self.program = program
         verbose = options.verbose || options.debug
         debug = options.debug
+        attributesOnly = options.attributesOnly
         stats = options.stats
         self.stdout = stdout
         self.report = report
@@ -76,7 +79,7 @@ public final class Reporter: @unchecked Sendable {
             text = quoted(r.source) + " -> " + quoted(r.dest)
             if let b = r.backup { text += " (backup: " + quoted(b) + ")" }
             text += "\n"
-            if debug && r.kind == .file { text += Self.debugLine(r) + "\n" }
+            if debug && r.kind == .file && !attributesOnly { text += Self.debugLine(r) + "\n" }
         }
         lock.locked {
             if !text.isEmpty {
@@ -93,6 +96,15 @@ public final class Reporter: @unchecked Sendable {
             }
             if r.status == .error { errors += 1 }
             if let report, !r.quiet { report.write(JSON.line(for: r)) }
+        }
+    }
+
+    /// --debug: an existing destination was left as it was (-n, -u, --update=none, -i declined).
+    public func skipped(_ dest: Path) {
+        guard debug else { return }
+        lock.locked {
+            clearForStdoutLocked()
+            stdout.write("skipped " + quoted(dest) + "\n")
         }
     }
 

@@ -12,6 +12,9 @@ public struct CopyIO {
     /// The devices of the source and of the destination's directory, when known: refusals
     /// that hold for the whole pair of filesystems are remembered under it.
     var devices: (source: UInt64, destination: UInt64)? = nil
+    /// The destination is a FIFO or a device: no offsets, no size to set, so holes are
+    /// written as the zeros they read as.
+    var destinationIsStream = false
 
     init(sys: Syscalls, src: Int32, dst: Int32, worker: Worker, holesForZeros: Bool = false) {
         self.sys = sys

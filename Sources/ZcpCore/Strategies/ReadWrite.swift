@@ -79,13 +79,21 @@ enum ReadWriteCopier: RangeCopier {
     }
 
     /// pwrite until all `count` bytes landed at `offset` (short writes continue), advancing it.
+    /// A destination that cannot seek (a FIFO) is written at its position instead.
     static func writeAll(_ io: CopyIO, _ buffer: UnsafeMutableRawPointer, count: Int,
                          at offset: inout Int64) -> StrategyFailure? {
         var done = 0
+        var stream = io.destinationIsStream
         while done < count {
-            switch retryingEINTR({ io.sys.pwrite(io.dst, buffer + done, count - done, offset) }) {
-            case .failure(let e): return StrategyFailure(syscall: .pwrite, errno: e, side: .write)
-            case .success(0): return StrategyFailure(syscall: .pwrite, errno: .EIO, side: .write)
+            let call: Syscall = stream ? .write : .pwrite
+            let result = retryingEINTR {
+                stream ? io.sys.write(io.dst, buffer + done, count - done)
+                    : io.sys.pwrite(io.dst, buffer + done, count - done, offset)
+            }
+            switch result {
+            case .failure(.ESPIPE) where !stream: stream = true
+            case .failure(let e): return StrategyFailure(syscall: call, errno: e, side: .write)
+            case .success(0): return StrategyFailure(syscall: call, errno: .EIO, side: .write)
             case .success(let n):
                 done += n
                 offset += Int64(n)

@@ -34,7 +34,7 @@ struct StrategySelector {
     /// filesystem whose copy_file_range may clone), so copy_file_range is left out.
     func copyData(_ io: CopyIO, stat: FileStat, record: inout FileRecord, unshared: Bool = false) -> CopyError? {
         var io = io
-        io.holesForZeros = holesForZeros
+        io.holesForZeros = holesForZeros && !io.destinationIsStream
         io.worker.zeroBytesSkipped = 0
         record.zeroDetection = holesForZeros
         var chain = unshared ? self.chain.filter { $0 != .copyFileRange } : self.chain
@@ -80,7 +80,8 @@ struct StrategySelector {
             }
         }
 
-        var walker = ExtentWalker(sys: io.sys, fd: io.src, stat: stat, detectHoles: detectHoles)
+        var walker = ExtentWalker(sys: io.sys, fd: io.src, stat: stat,
+                                  detectHoles: detectHoles && !io.destinationIsStream)
         record.sparseDetection = walker.seeksHoles
         if walker.seeksHoles {
             // Size first: data then lands inside EOF, so no filesystem preallocates past it
@@ -150,7 +151,7 @@ struct StrategySelector {
             }
         }
         record.holeBytes = (walker.seeksHoles ? max(0, stat.size - walker.dataBytes) : 0) + io.worker.zeroBytesSkipped
-        if holesForZeros && io.worker.zeroBytesSkipped > 0 {
+        if io.holesForZeros && io.worker.zeroBytesSkipped > 0 {
             // Zeros left unwritten at the end would leave the file short: the size makes them.
             if case .failure(let e) = retryingEINTR({ io.sys.ftruncate(io.dst, reached) }) {
                 return CopyError(.extend, record.dest, errno: e, syscall: .ftruncate, offset: reached)

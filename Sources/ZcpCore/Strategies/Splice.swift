@@ -26,7 +26,11 @@ enum SpliceCopier: RangeCopier {
             var pending = filled
             while pending > 0 {
                 var outOff = offset
-                switch retryingEINTR({ io.sys.splice(pipe.read, nil, io.dst, &outOff, pending) }) {
+                let moved = retryingEINTR {
+                    io.destinationIsStream ? io.sys.splice(pipe.read, nil, io.dst, nil, pending)
+                        : io.sys.splice(pipe.read, nil, io.dst, &outOff, pending)
+                }
+                switch moved {
                 case .success(let n) where n > 0:
                     offset += Int64(n)
                     pending -= n

@@ -1,4 +1,5 @@
 import CAcl
+import CZcp
 import Glibc
 
 /// Which ACL of a file: the access ACL, or a directory's default ACL (inherited by new entries).
@@ -29,7 +30,20 @@ func liveCopyACL(from: XattrTarget, to: XattrTarget, kind: ACLKind) -> SysResult
 
     if kind == .access {
         var mode: mode_t = 0
-        if acl_equiv_mode(acl, &mode) == 0 { return .success(.trivial) }
+        if acl_equiv_mode(acl, &mode) == 0 {
+            // The copy must not keep an ACL it inherited from a default ACL: without one,
+            // the mode set next says everything (as GNU's acl_from_mode does).
+            let rc: Int32
+            switch to {
+            case .fd(let fd): rc = fremovexattr(fd, "system.posix_acl_access")
+            case .path(let p): rc = p.withCString { lremovexattr($0, "system.posix_acl_access") }
+            }
+            if rc != 0 {
+                let e = Errno.current
+                if e != .ENODATA && e != .EOPNOTSUPP && e != .ENOSYS { return .failure(e) }
+            }
+            return .success(.trivial)
+        }
     } else if acl_entries(acl) <= 0 {
         // No default ACL on the source: the copy must not keep one inherited from its parent.
         if case .path(let p) = to {

@@ -31,6 +31,8 @@ public struct Syscalls: Sendable {
     public var read: @Sendable (_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> SysResult<Int>
     public var pread: @Sendable (_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int, _ offset: Int64) -> SysResult<Int>
     public var pwrite: @Sendable (_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int, _ offset: Int64) -> SysResult<Int>
+    /// write(2) at the file position, for destinations that cannot seek (FIFOs, terminals).
+    public var write: @Sendable (_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> SysResult<Int>
     public var copyFileRange: @Sendable (_ fdIn: Int32, _ offIn: inout Int64, _ fdOut: Int32, _ offOut: inout Int64, _ count: Int) -> SysResult<Int>
     /// sendfile(2) with an input offset; writes at the output descriptor's file position.
     public var sendfile: @Sendable (_ fdOut: Int32, _ fdIn: Int32, _ offIn: inout Int64, _ count: Int) -> SysResult<Int>
@@ -122,6 +124,7 @@ extension Syscalls {
         read: { fd, buf, n in valueOrErrno(Glibc.read(fd, buf, n)) },
         pread: { fd, buf, n, off in valueOrErrno(Glibc.pread(fd, buf, n, off_t(off))) },
         pwrite: { fd, buf, n, off in valueOrErrno(Glibc.pwrite(fd, buf, n, off_t(off))) },
+        write: { fd, buf, n in valueOrErrno(Glibc.write(fd, buf, n)) },
         copyFileRange: { fdIn, offIn, fdOut, offOut, n in valueOrErrno(zcp_copy_file_range(fdIn, &offIn, fdOut, &offOut, n, 0)) },
         sendfile: { fdOut, fdIn, offIn, n in valueOrErrno(zcp_sendfile(fdOut, fdIn, &offIn, n)) },
         splice: { fdIn, offIn, fdOut, offOut, n in valueOrErrno(zcp_splice(fdIn, offIn, fdOut, offOut, n, 0)) },

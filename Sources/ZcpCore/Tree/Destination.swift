@@ -7,6 +7,9 @@ extension Copier {
         case proceed(existing: FileStat?, backup: Node?)
         /// Leave it; `ok` says whether that counts as success.
         case skip(ok: Bool)
+        /// -u: the destination is not older than the source, so it stays (but still stands
+        /// for the source's other hard links).
+        case notNewer
         case fail(CopyError)
     }
 
@@ -26,7 +29,7 @@ extension Copier {
         case .older:
             let newer = st.mtime.tv_sec > d.mtime.tv_sec
                 || (st.mtime.tv_sec == d.mtime.tv_sec && st.mtime.tv_nsec > d.mtime.tv_nsec)
-            if !newer { return .skip(ok: true) }
+            if !newer { return .notNewer }
         }
         if options.interactive == .always && !Prompt.ask("\(reporter.program): overwrite \(quoted(dst))? ", sys: sys) {
             return .skip(ok: false)

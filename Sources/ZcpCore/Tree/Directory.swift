@@ -13,6 +13,11 @@ final class DirectoryTask: @unchecked Sendable {
     var dstFd: Int32
     /// The copy's identity, to check a reopened descriptor against.
     var dstID: Copier.FileID? = nil
+    /// The mode a directory this run made came out with.
+    var createdMode: UInt32? = nil
+    /// Whether the copy has a default ACL while its contents arrive (what is made in it
+    /// inherits one); asked only when -a could skip the ACL step for what has none.
+    var hasDefaultACL = true
     let depth: Int
     var parked = false
     /// Made by this run (so it holds nothing this run did not put there).
@@ -80,7 +85,8 @@ extension Copier {
         if case .success(let now) = sys.fstat(srcFd) { st = now }
         var record = FileRecord(source: src.path, dest: dst.path, kind: .dir)
         if existing == nil {
-            if case .failure(let e) = sys.mkdir(dst.at, (st.permissions & 0o777) | 0o700) {
+            let mode = Metadata.directoryCreationMode(st, preserveOwnership: options.preserve.ownership)
+            if case .failure(let e) = sys.mkdir(dst.at, mode) {
                 _ = sys.close(srcFd)
                 fail(CopyError(.mkdir, dst.path, errno: e, syscall: .mkdir)); return
             }
@@ -95,15 +101,23 @@ extension Copier {
         case .success(let fd): dstFd = fd
         }
         var dstID: FileID? = nil
+        var createdMode: UInt32? = nil
         if case .success(let made) = sys.fstat(dstFd) {
             dstID = FileID(made)
-            if existing == nil { newDirectories.insert(FileID(made)) }
+            if existing == nil {
+                newDirectories.insert(FileID(made))
+                createdMode = made.permissions
+            }
         }
         reporter.announce(record)
 
         let task = DirectoryTask(src: src, dst: dst, st: st, srcFd: srcFd, dstFd: dstFd,
                                  isNew: existing == nil, parent: parent, record: record)
         task.dstID = dstID
+        task.createdMode = createdMode
+        if options.preserve.mode && options.preserve.xattr, case .success(let names) = sys.listXattrs(.fd(dstFd)) {
+            task.hasDefaultACL = names.contains(XattrCopier.defaultACL)
+        }
         lock.locked { openDirectories += 1 }
         parent?.retain(lock)
         if let parent, task.depth > openDirectoryBudget {
@@ -180,7 +194,9 @@ extension Copier {
         var record = task.record
         record.error = Metadata(copier: self).applyToDescriptor(task.st, srcFd: task.srcFd, fd: task.dstFd,
                                                                 path: task.dst.path, isNew: task.isNew,
-                                                                isDirectory: true, record: &record)
+                                                                isDirectory: true, created: task.createdMode,
+                                                                inheritsNoACL: task.parent?.hasDefaultACL == false,
+                                                                record: &record)
         if task.srcFd >= 0 { _ = sys.close(task.srcFd) }
         if task.dstFd >= 0 { _ = sys.close(task.dstFd) }
         lock.locked { openDirectories -= 1 }
@@ -193,38 +209,62 @@ extension Copier {
         if let parent = task.parent { release(parent, ok: record.error == nil && task.ok) }
     }
 
+    /// A directory --parents made or found on the way to a source: its attributes are
+    /// applied after the source is copied (so its times survive the copy).
+    struct ParentDirectory {
+        var src: Path, dst: Path, st: FileStat, created: UInt32?
+    }
+
     /// --parents: makes the directories of `source` under `directory` as copies of the source's
-    /// own (GNU prints them with -v as `a -> d/a`).
-    func makeParents(of source: Path, under directory: Path) -> Bool {
+    /// own (GNU prints them with -v as `a -> d/a`). Returns them, or nil after telling why not.
+    func makeParents(of source: Path, under directory: Path) -> [ParentDirectory]? {
         var components = source.bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true).map { Path(bytes: Array($0)) }
-        guard !components.isEmpty else { return true }
+        guard !components.isEmpty else { return [] }
         components.removeLast()
         var srcPrefix = source.bytes.first == UInt8(ascii: "/") ? Path("/") : Path("")
         var dstPrefix = directory
+        var made: [ParentDirectory] = []
         for component in components {
             srcPrefix = srcPrefix.appending(component)
             dstPrefix = dstPrefix.appending(component)
             let st: FileStat
             switch sys.stat(At(srcPrefix), true) {
-            case .success(let s): st = s
-            case .failure(let e): return fail(CopyError(.stat, srcPrefix, errno: e, syscall: .stat))
+            case .success(let s) where s.isDirectory: st = s
+            case .success: fail(CopyError(.getAttributes, srcPrefix, errno: .ENOTDIR, syscall: .stat)); return nil
+            case .failure(let e): fail(CopyError(.getAttributes, srcPrefix, errno: e, syscall: .stat)); return nil
             }
             switch sys.stat(At(dstPrefix), true) {
-            case .success(let d) where d.isDirectory: continue
-            case .success: return fail(CopyError(.overwriteNonDirectoryWithDirectory, dstPrefix, srcPrefix))
+            case .success(let d) where d.isDirectory:
+                made.append(ParentDirectory(src: srcPrefix, dst: dstPrefix, st: st, created: nil))
+                continue
+            case .success: fail(CopyError(.existsNotDirectory, dstPrefix)); return nil
             case .failure: break
             }
-            if case .failure(let e) = sys.mkdir(At(dstPrefix), (st.permissions & 0o777) | 0o700) {
-                return fail(CopyError(.mkdir, dstPrefix, errno: e, syscall: .mkdir))
+            let mode = Metadata.directoryCreationMode(st, preserveOwnership: options.preserve.ownership)
+            if case .failure(let e) = sys.mkdir(At(dstPrefix), mode) {
+                fail(CopyError(.mkdir, dstPrefix, errno: e, syscall: .mkdir)); return nil
             }
+            var created = mode & ~umask
+            if case .success(let d) = sys.stat(At(dstPrefix), true) { created = d.permissions }
             if options.verbose { reporter.plain("\(srcPrefix) -> \(dstPrefix)") }
-            var record = FileRecord(source: srcPrefix, dest: dstPrefix, kind: .dir)
+            made.append(ParentDirectory(src: srcPrefix, dst: dstPrefix, st: st, created: created))
+        }
+        return made
+    }
+
+    /// After the copy: the attributes of the directories --parents made, and, when any are
+    /// preserved, of those it found (GNU brings them in line too), innermost first.
+    func finishParents(_ parents: [ParentDirectory]) {
+        let preserving = options.preserve.mode || options.preserve.ownership || options.preserve.timestamps
+            || options.preserve.xattr
+        for parent in parents.reversed() where parent.created != nil || preserving {
+            var record = FileRecord(source: parent.src, dest: parent.dst, kind: .dir)
             record.quiet = true
-            if let e = Metadata(copier: self).applyByName(st, source: .operand(srcPrefix), at: .operand(dstPrefix),
-                                                          isNew: true, isDirectory: true, record: &record) {
-                return fail(e)
+            if let e = Metadata(copier: self).applyByName(parent.st, source: .operand(parent.src),
+                                                          at: .operand(parent.dst), isNew: parent.created != nil,
+                                                          isDirectory: true, created: parent.created, record: &record) {
+                fail(e)
             }
         }
-        return true
     }
 }
