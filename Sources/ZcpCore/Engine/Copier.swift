@@ -145,6 +145,8 @@ public final class Copier: @unchecked Sendable {
             }
         }
         var decided = false
+        /// What a symlink at the destination leads to, looked up once for both uses below.
+        var followed: SysResult<FileStat>? = nil
         if existing != nil, let backup = forcedBackupOfItself(src, dst) {
             // `cp -fb a a`: GNU makes the backup by copying, and leaves the file be.
             dst = backup
@@ -154,7 +156,8 @@ public final class Copier: @unchecked Sendable {
             }
             decided = true
         } else if let d = existing {
-            switch sameFileVerdict(src, st, dst, d, follow: follow) {
+            if d.kind == .symlink { followed = sys.stat(dst.at, true) }
+            switch sameFileVerdict(src, st, dst, d, followed: followed) {
             case .distinct: break
             case .nothingToDo: return  // -l onto a name of the same file: already done
             case .same: fail(CopyError(.sameFile, src.path, dst.path)); return
@@ -168,7 +171,7 @@ public final class Copier: @unchecked Sendable {
             if tracksJustCreated && justCreated.contains(dst.path) {
                 fail(CopyError(.throughJustCreatedSymlink, dst.path, src.path)); return
             }
-            switch sys.stat(dst.at, true) {
+            switch followed ?? sys.stat(dst.at, true) {
             case .success(let target): existing = target
             case .failure(.ENOENT):
                 guard getenv("POSIXLY_CORRECT") != nil else { fail(CopyError(.danglingDestination, dst.path)); return }
@@ -281,9 +284,10 @@ public final class Copier: @unchecked Sendable {
 
     /// GNU's rules for when an existing destination counts as "the same file" as the source:
     /// which of the two are looked at through their symlinks depends on -P/-L, and backups,
-    /// --remove-destination, -l and -s each allow some cases. `lst`: the destination's lstat.
+    /// --remove-destination, -l and -s each allow some cases. `lst`: the destination's lstat;
+    /// `followed`: its stat through the symlink, when it is one.
     private func sameFileVerdict(_ src: Node, _ st: FileStat, _ dst: Node, _ lst: FileStat,
-                                 follow: Bool) -> SameFileVerdict {
+                                 followed: SysResult<FileStat>?) -> SameFileVerdict {
         let backups = options.backup.map { $0 != .none } ?? false
         let neverFollow = options.effectiveDereference == .never
         // Data can be written through a destination symlink only for regular files.
@@ -292,7 +296,7 @@ public final class Copier: @unchecked Sendable {
             || options.removeDestination
         var dstSt = lst
         if !lookAtLink && lst.kind == .symlink {
-            guard case .success(let target) = sys.stat(dst.at, true) else { return .distinct }
+            guard case .success(let target) = followed ?? sys.stat(dst.at, true) else { return .distinct }
             dstSt = target
         }
         let same = st.isSameFile(as: dstSt)
@@ -334,7 +338,7 @@ public final class Copier: @unchecked Sendable {
         if neverFollow {
             var s = srcLink, d = dstLink
             if s.kind == .symlink { guard case .success(let t) = sys.stat(src.at, true) else { return .distinct }; s = t }
-            if d.kind == .symlink { guard case .success(let t) = sys.stat(dst.at, true) else { return .distinct }; d = t }
+            if d.kind == .symlink { guard case .success(let t) = followed ?? sys.stat(dst.at, true) else { return .distinct }; d = t }
             if !s.isSameFile(as: d) { return .distinct }
             if options.hardLink { return dstLink.kind == .symlink ? .distinct : .nothingToDo }
         }
