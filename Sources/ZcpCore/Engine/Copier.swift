@@ -85,7 +85,7 @@ public final class Copier: @unchecked Sendable {
     private func threads() -> Pool? {
         if let startedPool { return startedPool }
         guard jobs > 1, !poolFailed else { return nil }
-        let pool = Pool(threads: jobs, sys: sys)
+        let pool = Pool(threads: jobs - 1, walker: worker, sys: sys)
         if pool.isEmpty { poolFailed = true; return nil }
         startedPool = pool
         return pool

@@ -1,27 +1,33 @@
 import Glibc
 
-/// A fixed set of copying threads fed by the tree walker (-j N). Each thread owns a `Worker`
-/// (buffer and pipe). The queue is bounded, so the walker waits instead of holding the
-/// descriptors of thousands of directories whose files are still queued.
+/// The copying threads of a tree (-j N): N - 1 threads, plus the walker itself. The walker
+/// queues file jobs; when the queue is full it runs the oldest one itself instead of
+/// sleeping, and it does the same while draining. So N threads copy, the walker never
+/// waits for room, and a thread is woken only when it found the queue empty. Each thread
+/// owns a `Worker` (buffer and pipe); the walker's jobs use the walker's own.
 final class Pool: @unchecked Sendable {
     typealias Job = (Worker) -> Void
 
     private var mutex = pthread_mutex_t()
     private var hasWork = pthread_cond_t()
-    private var hasRoom = pthread_cond_t()
     private var idle = pthread_cond_t()
     private var queue: [Job?] = []
     private var head = 0
     private var running = 0
+    /// Threads asleep for want of work: only then does a new job need a wake-up call.
+    private var sleeping = 0
     private var stopping = false
     private var threads: [pthread_t] = []
     private let capacity: Int
+    /// The walker's worker, for the jobs it runs itself.
+    private let walker: Worker
 
-    init(threads count: Int, sys: Syscalls) {
-        capacity = max(4, count * 4)
+    /// `threads`: the copying threads besides the walker (-j N starts N - 1).
+    init(threads count: Int, walker: Worker, sys: Syscalls) {
+        capacity = 16 * (count + 1)
+        self.walker = walker
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&hasWork, nil)
-        pthread_cond_init(&hasRoom, nil)
         pthread_cond_init(&idle, nil)
         for _ in 0..<count {
             let context = Unmanaged.passRetained(ThreadContext(pool: self, worker: Worker(sys: sys))).toOpaque()
@@ -47,19 +53,28 @@ final class Pool: @unchecked Sendable {
     /// No thread could be started: the caller copies on its own.
     var isEmpty: Bool { threads.isEmpty }
 
-    /// Queues a job, waiting while the queue is full.
+    /// Queues a job; with the queue full, the caller first runs the oldest one itself.
     func submit(_ job: @escaping Job) {
         pthread_mutex_lock(&mutex)
-        while queue.count - head >= capacity { pthread_cond_wait(&hasRoom, &mutex) }
+        if queue.count - head >= capacity, let oldest = take() {
+            pthread_mutex_unlock(&mutex)
+            run(oldest, on: walker)
+            pthread_mutex_lock(&mutex)
+        }
         queue.append(job)
-        pthread_cond_signal(&hasWork)
+        if sleeping > 0 { pthread_cond_signal(&hasWork) }
         pthread_mutex_unlock(&mutex)
     }
 
-    /// Waits until every queued job has run.
+    /// Runs what is queued (the caller takes its share) and waits until every job is done.
     func drain() {
         pthread_mutex_lock(&mutex)
-        while queue.count > head || running > 0 { pthread_cond_wait(&idle, &mutex) }
+        while let job = take() {
+            pthread_mutex_unlock(&mutex)
+            run(job, on: walker)
+            pthread_mutex_lock(&mutex)
+        }
+        while running > 0 { pthread_cond_wait(&idle, &mutex) }
         pthread_mutex_unlock(&mutex)
     }
 
@@ -74,22 +89,39 @@ final class Pool: @unchecked Sendable {
         threads = []
     }
 
+    /// The oldest queued job, counted as running; called with the mutex held.
+    private func take() -> Job? {
+        guard queue.count > head else { return nil }
+        let job = queue[head]!
+        queue[head] = nil
+        head += 1
+        if head == queue.count { queue.removeAll(keepingCapacity: true); head = 0 }
+        running += 1
+        return job
+    }
+
+    /// Runs a job taken from the queue, then counts it done.
+    private func run(_ job: Job, on worker: Worker) {
+        job(worker)
+        pthread_mutex_lock(&mutex)
+        running -= 1
+        if queue.count == head && running == 0 { pthread_cond_broadcast(&idle) }
+        pthread_mutex_unlock(&mutex)
+    }
+
     private func work(_ worker: Worker) {
         pthread_mutex_lock(&mutex)
         while true {
-            while queue.count == head && !stopping { pthread_cond_wait(&hasWork, &mutex) }
-            if queue.count == head && stopping { break }
-            let job = queue[head]!
-            queue[head] = nil
-            head += 1
-            if head == queue.count { queue.removeAll(keepingCapacity: true); head = 0 }
-            running += 1
-            pthread_cond_signal(&hasRoom)
+            guard let job = take() else {
+                if stopping { break }
+                sleeping += 1
+                pthread_cond_wait(&hasWork, &mutex)
+                sleeping -= 1
+                continue
+            }
             pthread_mutex_unlock(&mutex)
-            job(worker)
+            run(job, on: worker)
             pthread_mutex_lock(&mutex)
-            running -= 1
-            if queue.count == head && running == 0 { pthread_cond_broadcast(&idle) }
         }
         pthread_mutex_unlock(&mutex)
     }
