@@ -13,7 +13,10 @@ let package = Package(
         // POSIX ACLs through libacl.
         .systemLibrary(name: "CAcl", pkgConfig: "libacl", providers: [.apt(["libacl1-dev"])]),
         // The engine: command line, strategies, extents, metadata, tree walking, reporting.
-        .target(name: "ZcpCore", dependencies: ["CZcp", "CAcl"]),
+        // Exclusive access is checked at compile time; the run-time checks cost a call on
+        // every access to a class's stored property in the per-file path.
+        .target(name: "ZcpCore", dependencies: ["CZcp", "CAcl"],
+                swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
         // A thin entry point. The Swift runtime and libstdc++ are linked statically and the
         // executable is not position-independent: no symbol lookups or relative relocations
         // for the dynamic loader at start-up, which backups that run zcp once per file pay

@@ -245,7 +245,7 @@ final class FallbackTests: XCTestCase {
         var st = stat()
         fstat(sfd, &st)
         var record = FileRecord(source: Path("a"), dest: Path("b"), kind: .file)
-        let err = selector.copyData(CopyIO(sys: sys, src: sfd, dst: dfd, worker: Worker(sys: sys)), stat: FileStat(st), record: &record)
+        let err = selector.copyData(CopyIO(src: sfd, dst: dfd, worker: Worker(sys: sys)), stat: FileStat(st), record: &record)
         XCTAssertNil(err)
         XCTAssertEqual(s.contents("b"), Data(bytes))
         // Two data blocks at the start, one in the middle, and the 992-byte tail (not a whole

@@ -50,7 +50,7 @@ func runSelector(_ chain: [StrategyID], forced: Bool = false, sys: Syscalls, src
     var st = stat()
     fstat(sfd, &st)
     let worker = Worker(sys: sys)
-    let io = CopyIO(sys: sys, src: sfd, dst: dfd, worker: worker)
+    let io = CopyIO(src: sfd, dst: dfd, worker: worker)
     var record = FileRecord(source: Path(src), dest: Path(dst), kind: .file)
     let selector = StrategySelector(chain: chain, forced: forced)
     let error = selector.copyData(io, stat: FileStat(st), record: &record)

@@ -62,7 +62,7 @@ extension Copier {
         let cleanupSlot = created ? target.at.name.withCString { zcp_cleanup_register(target.at.dir, $0) } : -1
         defer { zcp_cleanup_clear(cleanupSlot) }
 
-        var io = CopyIO(sys: sys, src: srcFd, dst: dstFd, worker: worker)
+        var io = CopyIO(src: srcFd, dst: dstFd, worker: worker)
         if let device = parent?.dstID?.dev { io.devices = (st.dev, device) }
         if let d = existing, !atomic, [.fifo, .char, .block, .socket].contains(d.kind) { io.destinationIsStream = true }
         var failure = options.attributesOnly ? nil

@@ -8,8 +8,7 @@ public struct Extent: Equatable, Sendable {
 /// is walked with SEEK_DATA/SEEK_HOLE, so its holes are never read or written; any other file
 /// is one extent read until EOF (which also copies files whose size lies, as /proc's do).
 struct ExtentWalker {
-    private let sys: Syscalls
-    private let fd: Int32
+    private let io: CopyIO
     private let size: Int64
     private var position: Int64 = 0
     private var dense: Bool
@@ -18,9 +17,9 @@ struct ExtentWalker {
     private(set) var seeksHoles: Bool
     private(set) var dataBytes: Int64 = 0
 
-    init(sys: Syscalls, fd: Int32, stat: FileStat, detectHoles: Bool) {
-        self.sys = sys
-        self.fd = fd
+    /// Walks the source of `io`.
+    init(_ io: CopyIO, stat: FileStat, detectHoles: Bool) {
+        self.io = io
         self.size = stat.size
         self.dense = !(detectHoles && stat.looksSparse)
         self.seeksHoles = !dense
@@ -35,7 +34,7 @@ struct ExtentWalker {
         }
         if position >= size { finished = true; return nil }
         let dataStart: Int64
-        switch sys.seekData(fd, position) {
+        switch io.sys.seekData(io.src, position) {
         case .success(let d): dataStart = d
         case .failure(.ENXIO): finished = true; return nil  // only a hole is left
         case .failure(let e) where e == .EINVAL || e == .EOPNOTSUPP:
@@ -46,7 +45,7 @@ struct ExtentWalker {
         case .failure(let e): finished = true; return .failure(e)
         }
         let holeStart: Int64
-        switch sys.seekHole(fd, dataStart) {
+        switch io.sys.seekHole(io.src, dataStart) {
         case .success(let h): holeStart = h
         case .failure(.ENXIO): finished = true; return nil
         case .failure(let e): finished = true; return .failure(e)

@@ -4,18 +4,19 @@ import Glibc
 /// then mode (after chown, which clears set-id bits). Works on the open descriptor where there
 /// is one. Every step is tried; the first failure is returned.
 struct Metadata {
-    let sys: Syscalls
-    let preserve: Options.Preserve
-    let umask: UInt32
-    let isRoot: Bool
-    let defaultModes: Bool
+    /// Read through, not copied: a Metadata is made for every file.
+    private let copier: Copier
+    private var sys: Syscalls { copier.sys }
+    private var preserve: Options.Preserve { copier.options.preserve }
+    private var umask: UInt32 { copier.umask }
+    private var isRoot: Bool { copier.isRoot }
+    private var defaultModes: Bool { copier.options.defaultModes }
 
-    init(copier: Copier) {
-        defaultModes = copier.options.defaultModes
-        sys = copier.sys
-        preserve = copier.options.preserve
-        umask = copier.umask
-        isRoot = copier.isRoot
+    init(copier: Copier) { self.copier = copier }
+
+    /// Writes down one attribute's outcome, which only the JSON report shows.
+    private func keep(_ attribute: String, _ outcome: String, in record: inout FileRecord) {
+        if copier.options.reportPath != nil { record.metadata.append((attribute, outcome)) }
     }
 
     /// A regular file or a directory, through its descriptor (`srcFd` is the open source).
@@ -31,7 +32,7 @@ struct Metadata {
                            record: inout FileRecord, replacing: FileStat? = nil) -> CopyError? {
         var first: CopyError? = nil
         func note(_ attribute: String, _ e: CopyError?, ok: String = "ok") {
-            record.metadata.append((attribute, e?.errno?.name ?? (e == nil ? ok : "error")))
+            keep(attribute, e?.errno?.name ?? (e == nil ? ok : "error"), in: &record)
             if first == nil { first = e }
         }
         if preserve.timestamps {
@@ -48,7 +49,7 @@ struct Metadata {
         }
         var acls: XattrCopier.ListedACLs? = nil
         if preserve.xattr {
-            note("xattr", XattrCopier(sys: sys, required: preserve.xattrRequired).copy(from: .fd(srcFd), to: .fd(fd),
+            note("xattr", XattrCopier(required: preserve.xattrRequired).copy(sys, from: .fd(srcFd), to: .fd(fd),
                                                                                       path: path, acls: &acls))
         }
         var wanted = finalMode(st, isNew: isNew, ownershipKept: ownershipKept, isDirectory: isDirectory, created: created)
@@ -91,7 +92,7 @@ struct Metadata {
         var first: CopyError? = nil
         func note(_ e: CopyError?) { if first == nil { first = e } }
         func step(_ attribute: String, _ e: CopyError?, ok: String = "ok") {
-            record.metadata.append((attribute, e?.errno?.name ?? (e == nil ? ok : "error")))
+            keep(attribute, e?.errno?.name ?? (e == nil ? ok : "error"), in: &record)
             note(e)
         }
         if preserve.timestamps {
@@ -107,7 +108,7 @@ struct Metadata {
         }
         var acls: XattrCopier.ListedACLs? = nil
         if preserve.xattr {
-            step("xattr", XattrCopier(sys: sys, required: preserve.xattrRequired).copy(
+            step("xattr", XattrCopier(required: preserve.xattrRequired).copy(sys,
                 from: .path(source.at.fullName), to: .path(node.at.fullName), path: path, acls: &acls))
         }
         let before = first
@@ -133,7 +134,7 @@ struct Metadata {
         }
         if preserve.mode {
             let modeError = before == nil ? first : nil
-            record.metadata.append(("mode", modeError?.errno?.name ?? (modeError == nil ? "ok" : "error")))
+            keep("mode", modeError?.errno?.name ?? (modeError == nil ? "ok" : "error"), in: &record)
         }
         return first
     }
@@ -142,12 +143,12 @@ struct Metadata {
         let path = node.path
         if preserve.timestamps {
             let r = sys.utimensat(node.at, st.atime, st.mtime, false)
-            record.metadata.append(("timestamps", r.error?.name ?? "ok"))
+            keep("timestamps", r.error?.name ?? "ok", in: &record)
             if let e = r.error { return CopyError(.preserveTimes, path, errno: e, syscall: .utimensat) }
         }
         if preserve.ownership {
             let r = sys.lchown(node.at, st.uid, st.gid)
-            record.metadata.append(("ownership", r.error?.name ?? "ok"))
+            keep("ownership", r.error?.name ?? "ok", in: &record)
             if let e = r.error { return ownershipFailure(e, path: path) }
         }
         return nil

@@ -1,7 +1,6 @@
 /// Copies extended attributes (--preserve=xattr, -a). POSIX ACLs travel with the mode, and
 /// SELinux labels with the context, so their attributes are left to those steps.
 struct XattrCopier {
-    let sys: Syscalls
     /// Named explicitly (--preserve=xattr): failures are errors. Under -a they are quiet.
     let required: Bool
 
@@ -21,7 +20,7 @@ struct XattrCopier {
 
     /// Copies every attribute of `from` onto `to`; `path` names the copy in messages. `acls`
     /// tells which ACLs the list named, so the ACL step need not ask for absent ones.
-    func copy(from: XattrTarget, to: XattrTarget, path: Path, acls: inout ListedACLs?) -> CopyError? {
+    func copy(_ sys: Syscalls, from: XattrTarget, to: XattrTarget, path: Path, acls: inout ListedACLs?) -> CopyError? {
         let names: [[UInt8]]
         switch sys.listXattrs(from) {
         case .success(let n):

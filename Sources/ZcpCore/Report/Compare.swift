@@ -117,7 +117,7 @@ struct StrategyComparison {
         case .success(let s): st = s
         }
         var record = FileRecord(source: source, dest: dest, kind: .file)
-        let io = CopyIO(sys: worker.sys, src: src, dst: dst, worker: worker)
+        let io = CopyIO(src: src, dst: dst, worker: worker)
         if let e = selector.copyData(io, stat: st, record: &record) { return .failure(e) }
         return .success(record)
     }

@@ -52,9 +52,9 @@ public struct FileRecord: Sendable {
     public var strategy: StrategyID? {
         var best: StrategyID? = nil
         var most: Int64 = 0
-        for s in StrategyID.allCases where bytesByStrategy[s.rawValue] > most {
-            best = s
-            most = bytesByStrategy[s.rawValue]
+        for (i, n) in bytesByStrategy.enumerated() where n > most {
+            best = StrategyID(rawValue: i)
+            most = n
         }
         return best
     }

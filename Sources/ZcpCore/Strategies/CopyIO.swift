@@ -3,7 +3,8 @@ import Glibc
 /// What a strategy works with: the syscall table, the two descriptors and the worker's
 /// reusable resources (one buffer, one pipe), so that nothing is allocated per call.
 public struct CopyIO {
-    public let sys: Syscalls
+    /// The worker's table: held once by the worker, not copied into every file's CopyIO.
+    public var sys: Syscalls { worker.sys }
     public let src: Int32
     public let dst: Int32
     let worker: Worker
@@ -16,8 +17,7 @@ public struct CopyIO {
     /// written as the zeros they read as.
     var destinationIsStream = false
 
-    init(sys: Syscalls, src: Int32, dst: Int32, worker: Worker, holesForZeros: Bool = false) {
-        self.sys = sys
+    init(src: Int32, dst: Int32, worker: Worker, holesForZeros: Bool = false) {
         self.src = src
         self.dst = dst
         self.worker = worker

@@ -80,7 +80,7 @@ struct StrategySelector {
             }
         }
 
-        var walker = ExtentWalker(sys: io.sys, fd: io.src, stat: stat,
+        var walker = ExtentWalker(io, stat: stat,
                                   detectHoles: detectHoles && !io.destinationIsStream)
         record.sparseDetection = walker.seeksHoles
         if walker.seeksHoles {

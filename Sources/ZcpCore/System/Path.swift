@@ -13,18 +13,27 @@ public struct Path: Hashable, Sendable, CustomStringConvertible {
     /// Lossy text, for messages and reports.
     public var description: String { String(decoding: bytes, as: UTF8.self) }
 
+    /// The bytes with a terminating NUL, on the stack when they are short (every name-based
+    /// system call makes one).
     public func withCString<R>(_ body: (UnsafePointer<CChar>) throws -> R) rethrows -> R {
-        var copy = bytes
-        copy.append(0)
-        return try copy.withUnsafeBufferPointer { buf in
-            try buf.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buf.count) { try body($0) }
+        try withUnsafeTemporaryAllocation(of: CChar.self, capacity: bytes.count + 1) { buf in
+            let start = buf.baseAddress!
+            bytes.withUnsafeBufferPointer { src in
+                if let from = src.baseAddress {
+                    UnsafeMutableRawPointer(start).copyMemory(from: from, byteCount: src.count)
+                }
+            }
+            start[bytes.count] = 0
+            return try body(start)
         }
     }
 
     /// `self/name`, with no doubled slash.
     public func appending(_ name: Path) -> Path {
         if bytes.isEmpty { return name }
-        var out = bytes
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 1 + name.bytes.count)
+        out.append(contentsOf: bytes)
         if out.last != UInt8(ascii: "/") { out.append(UInt8(ascii: "/")) }
         out.append(contentsOf: name.bytes)
         return Path(bytes: out)
