@@ -22,12 +22,16 @@ let package = Package(
         // for the dynamic loader at start-up, which backups that run zcp once per file pay
         // every time. glibc stays shared, so valgrind and LD_PRELOAD tools work as with cp.
         // Sources/zcp/link holds a linker script that turns the runtime's -lstdc++ into the
-        // static archive.
+        // static archive, and the order (Scripts/order-symbols) in which lld places the
+        // functions a copy runs, side by side: fewer code pages mapped, a lower peak RSS.
         .executableTarget(
             name: "zcp", dependencies: ["ZcpCore"], exclude: ["link"],
             linkerSettings: [.unsafeFlags([
                 "-L", Context.packageDirectory + "/Sources/zcp/link",
                 "-Xclang-linker", "-static-libgcc", "-Xclang-linker", "-no-pie",
+                "-use-ld=lld",
+                "-Xlinker", "--symbol-ordering-file=" + Context.packageDirectory + "/Sources/zcp/link/order.txt",
+                "-Xlinker", "--no-warn-symbol-ordering",
             ])]),
         .testTarget(name: "ZcpCoreTests", dependencies: ["ZcpCore", "CZcp"]),
     ]
