@@ -56,11 +56,7 @@ final class Pool: @unchecked Sendable {
     /// Queues a job; with the queue full, the caller first runs the oldest one itself.
     func submit(_ job: @escaping Job) {
         pthread_mutex_lock(&mutex)
-        if queue.count - head >= capacity, let oldest = take() {
-            pthread_mutex_unlock(&mutex)
-            run(oldest, on: walker)
-            pthread_mutex_lock(&mutex)
-        }
+        if queue.count - head >= capacity, let oldest = take() { run(oldest, on: walker) }
         queue.append(job)
         if sleeping > 0 { pthread_cond_signal(&hasWork) }
         pthread_mutex_unlock(&mutex)
@@ -69,11 +65,7 @@ final class Pool: @unchecked Sendable {
     /// Runs what is queued (the caller takes its share) and waits until every job is done.
     func drain() {
         pthread_mutex_lock(&mutex)
-        while let job = take() {
-            pthread_mutex_unlock(&mutex)
-            run(job, on: walker)
-            pthread_mutex_lock(&mutex)
-        }
+        while let job = take() { run(job, on: walker) }
         while running > 0 { pthread_cond_wait(&idle, &mutex) }
         pthread_mutex_unlock(&mutex)
     }
@@ -100,13 +92,14 @@ final class Pool: @unchecked Sendable {
         return job
     }
 
-    /// Runs a job taken from the queue, then counts it done.
+    /// Runs a job taken from the queue, with the mutex let go meanwhile, then counts it done;
+    /// called, and returns, with the mutex held.
     private func run(_ job: Job, on worker: Worker) {
+        pthread_mutex_unlock(&mutex)
         job(worker)
         pthread_mutex_lock(&mutex)
         running -= 1
         if queue.count == head && running == 0 { pthread_cond_broadcast(&idle) }
-        pthread_mutex_unlock(&mutex)
     }
 
     private func work(_ worker: Worker) {
@@ -119,9 +112,7 @@ final class Pool: @unchecked Sendable {
                 sleeping -= 1
                 continue
             }
-            pthread_mutex_unlock(&mutex)
             run(job, on: worker)
-            pthread_mutex_lock(&mutex)
         }
         pthread_mutex_unlock(&mutex)
     }
