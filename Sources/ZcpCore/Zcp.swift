@@ -38,7 +38,7 @@ public enum Zcp {
             let ok = StrategyComparison(options: options, sys: sys, reporter: reporter, runs: runs).run()
             return reporter.close() && ok ? 0 : 1
         }
-        let copier = Copier(options: options, sys: sys, reporter: reporter)
+        let copier = Walker(options: options, sys: sys, reporter: reporter)
         if reporter.showsProgress {
             let plan = ProgressPlan(sys: sys, options: options).measure(options.sources)
             reporter.startProgress(bytes: plan.bytes, files: plan.files)
@@ -51,7 +51,7 @@ public enum Zcp {
     }
 
     /// Decides where each source goes (into a directory, or onto DEST) and copies it.
-    static func run(_ copier: Copier, options: Options, sys: Syscalls, reporter: Reporter) -> Bool {
+    static func run(_ copier: Walker, options: Options, sys: Syscalls, reporter: Reporter) -> Bool {
         var directory = options.targetDirectory
         if directory == nil, !options.noTargetDirectory, let dest = options.destination {
             if case .success(let st) = sys.stat(At(dest), true), st.isDirectory {
@@ -70,7 +70,7 @@ public enum Zcp {
                 reporter.message("target directory \(quoted(directory)): \(e.message)")
                 return false
             case .success(let st) where !st.isDirectory:
-                reporter.message("target \(quoted(directory)) is not a directory")
+                reporter.message("target directory \(quoted(directory)): \(Errno.ENOTDIR.message)")
                 return false
             case .success: break
             }
@@ -81,11 +81,16 @@ public enum Zcp {
             return false
         }
         var ok = true
-        var seen = Set<Copier.SourceEntry>()
-        for source in options.sources {
+        var seen = Set<Walker.SourceEntry>()
+        for operand in options.sources {
             if stopSignal != nil { return false }
-            if directory != nil, options.sources.count > 1, let (entry, isDirectory) = copier.sourceEntry(source) {
-                // GNU: one entry named twice is copied once, with a warning (not an error).
+            // --strip-trailing-slashes acts where GNU's does: on sources copied into a directory.
+            let source = options.stripTrailingSlashes && directory != nil ? operand.strippingTrailingSlashes : operand
+            if directory != nil, options.sources.count > 1, let (entry, isDirectory) = copier.sourceEntry(source),
+               isDirectory ? options.recursive : !copier.policy.makesBackups {
+                // GNU: one entry named twice is copied once, with a warning (not an error);
+                // a directory without -R is refused each time, and with backups a file is
+                // copied again (onto its own backup's place).
                 guard seen.insert(entry).inserted else {
                     reporter.message("warning: source \(isDirectory ? "directory" : "file") \(quoted(source)) specified more than once")
                     continue
@@ -93,10 +98,12 @@ public enum Zcp {
             }
             if options.parents, let directory {
                 guard let parents = copier.makeParents(of: source, under: directory) else { ok = false; continue }
-                if !copier.copy(source: source, to: directory.appending(source)) { ok = false }
+                if !copier.copy(source: source, to: directory.appending(source.strippingTrailingSlashes)) { ok = false }
                 copier.finishParents(parents)
             } else {
-                let dest = directory.map { $0.appending(source.lastComponent) } ?? options.destination!
+                // `cp -R a/.. d` copies into d itself, as GNU does.
+                let leaf = source.lastComponent
+                let dest = directory.map { leaf.bytes == [46, 46] ? $0 : $0.appending(leaf) } ?? options.destination!
                 if !copier.copy(source: source, to: dest) { ok = false }
             }
         }

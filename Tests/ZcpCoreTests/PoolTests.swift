@@ -8,7 +8,7 @@ final class PoolTests: XCTestCase {
     func testEveryJobRunsOnceBeforeDrainReturns() {
         let walker = Worker(sys: .live)
         let pool = Pool(threads: 2, walker: walker, sys: .live)
-        let lock = Mutex()
+        let lock = Lock()
         var runs = [Int](repeating: 0, count: 1000)
         for i in 0..<runs.count {
             pool.submit { _ in lock.locked { runs[i] += 1 } }
@@ -24,7 +24,7 @@ final class PoolTests: XCTestCase {
     func testWalkerRunsQueuedJobsWhenTheQueueIsFull() {
         let walker = Worker(sys: .live)
         let pool = Pool(threads: 1, walker: walker, sys: .live)
-        let lock = Mutex()
+        let lock = Lock()
         var walkerRuns = 0
         pool.submit { worker in
             guard worker !== walker else { return }

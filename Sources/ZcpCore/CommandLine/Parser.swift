@@ -106,7 +106,8 @@ public struct CommandLineParser {
                 if let arg { backupArgument = arg }
             case Int32(UInt8(ascii: "S")):
                 makeBackups = true
-                options.backupSuffix = arg ?? "~"
+                // An empty suffix would name the file itself: GNU falls back to "~".
+                options.backupSuffix = arg.map { $0.isEmpty ? "~" : $0 } ?? "~"
                 suffixGiven = true
             case Int32(UInt8(ascii: "i")): options.interactive = .always
             case Int32(UInt8(ascii: "n")): options.interactive = .noClobber
@@ -245,9 +246,6 @@ public struct CommandLineParser {
         while i < Int(argc) {
             operands.append(Path(cString: argv[i]!))
             i += 1
-        }
-        if options.stripTrailingSlashes {
-            operands = operands.map(\.strippingTrailingSlashes)
         }
         return resolveOperands(operands, options)
     }

@@ -13,8 +13,13 @@ public struct CopyError: Error, Sendable {
         case sameFile, omitDirectory, overwriteDirectoryWithNonDirectory
         case overwriteNonDirectoryWithDirectory, intoItself
         case preserveTimes, preservePermissions, preserveOwnership, preserveXattr
+        case unbackup
         case removeExisting, willNotOverwriteJustCreated, notReplacing, backup, backupWouldDestroySource
         case hardLink, relativeSymlinkOutsideCurrentDirectory, danglingDestination
+        /// A directory met again under another name (path: the new name, path2: the first).
+        case hardLinkToDirectory
+        /// A symlink followed (-L) to a directory being copied.
+        case cyclicSymlink
         /// Data would go through a symlink this run made (path: the link, path2: the source).
         case throughJustCreatedSymlink
         /// --parents: a directory of the source's path is something else at the destination,

@@ -5,12 +5,17 @@ import Glibc
 /// sleeping, and it does the same while draining. So N threads copy, the walker never
 /// waits for room, and a thread is woken only when it found the queue empty. Each thread
 /// owns a `Worker` (buffer and pipe); the walker's jobs use the walker's own.
+///
+/// Every mutable property is read and written with `mutex` held (the jobs themselves run
+/// with it let go), which is why the class can be `@unchecked Sendable`. The mutex and the
+/// conditions live at addresses allocated once, never inline in the object.
 final class Pool: @unchecked Sendable {
-    typealias Job = (Worker) -> Void
+    /// A job sees its own `FileJob` and the run's context, and the worker it runs on.
+    typealias Job = @Sendable (Worker) -> Void
 
-    private var mutex = pthread_mutex_t()
-    private var hasWork = pthread_cond_t()
-    private var idle = pthread_cond_t()
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let hasWork = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let idle = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var queue: [Job?] = []
     private var head = 0
     private var running = 0
@@ -26,9 +31,12 @@ final class Pool: @unchecked Sendable {
     init(threads count: Int, walker: Worker, sys: Syscalls) {
         capacity = 16 * (count + 1)
         self.walker = walker
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&hasWork, nil)
-        pthread_cond_init(&idle, nil)
+        mutex.initialize(to: pthread_mutex_t())
+        hasWork.initialize(to: pthread_cond_t())
+        idle.initialize(to: pthread_cond_t())
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(hasWork, nil)
+        pthread_cond_init(idle, nil)
         for _ in 0..<count {
             let context = Unmanaged.passRetained(ThreadContext(pool: self, worker: Worker(sys: sys))).toOpaque()
             var thread = pthread_t()
@@ -50,33 +58,42 @@ final class Pool: @unchecked Sendable {
         init(pool: Pool, worker: Worker) { self.pool = pool; self.worker = worker }
     }
 
+    deinit {
+        pthread_mutex_destroy(mutex)
+        pthread_cond_destroy(hasWork)
+        pthread_cond_destroy(idle)
+        mutex.deallocate()
+        hasWork.deallocate()
+        idle.deallocate()
+    }
+
     /// No thread could be started: the caller copies on its own.
     var isEmpty: Bool { threads.isEmpty }
 
     /// Queues a job; with the queue full, the caller first runs the oldest one itself.
     func submit(_ job: @escaping Job) {
-        pthread_mutex_lock(&mutex)
+        pthread_mutex_lock(mutex)
         if queue.count - head >= capacity, let oldest = take() { run(oldest, on: walker) }
         queue.append(job)
-        if sleeping > 0 { pthread_cond_signal(&hasWork) }
-        pthread_mutex_unlock(&mutex)
+        if sleeping > 0 { pthread_cond_signal(hasWork) }
+        pthread_mutex_unlock(mutex)
     }
 
     /// Runs what is queued (the caller takes its share) and waits until every job is done.
     func drain() {
-        pthread_mutex_lock(&mutex)
+        pthread_mutex_lock(mutex)
         while let job = take() { run(job, on: walker) }
-        while running > 0 { pthread_cond_wait(&idle, &mutex) }
-        pthread_mutex_unlock(&mutex)
+        while running > 0 { pthread_cond_wait(idle, mutex) }
+        pthread_mutex_unlock(mutex)
     }
 
     /// Runs what is queued, then ends the threads.
     func finish() {
         drain()
-        pthread_mutex_lock(&mutex)
+        pthread_mutex_lock(mutex)
         stopping = true
-        pthread_cond_broadcast(&hasWork)
-        pthread_mutex_unlock(&mutex)
+        pthread_cond_broadcast(hasWork)
+        pthread_mutex_unlock(mutex)
         for t in threads { pthread_join(t, nil) }
         threads = []
     }
@@ -95,25 +112,25 @@ final class Pool: @unchecked Sendable {
     /// Runs a job taken from the queue, with the mutex let go meanwhile, then counts it done;
     /// called, and returns, with the mutex held.
     private func run(_ job: Job, on worker: Worker) {
-        pthread_mutex_unlock(&mutex)
+        pthread_mutex_unlock(mutex)
         job(worker)
-        pthread_mutex_lock(&mutex)
+        pthread_mutex_lock(mutex)
         running -= 1
-        if queue.count == head && running == 0 { pthread_cond_broadcast(&idle) }
+        if queue.count == head && running == 0 { pthread_cond_broadcast(idle) }
     }
 
     private func work(_ worker: Worker) {
-        pthread_mutex_lock(&mutex)
+        pthread_mutex_lock(mutex)
         while true {
             guard let job = take() else {
                 if stopping { break }
                 sleeping += 1
-                pthread_cond_wait(&hasWork, &mutex)
+                pthread_cond_wait(hasWork, mutex)
                 sleeping -= 1
                 continue
             }
             run(job, on: worker)
         }
-        pthread_mutex_unlock(&mutex)
+        pthread_mutex_unlock(mutex)
     }
 }

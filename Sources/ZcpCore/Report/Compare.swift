@@ -21,7 +21,7 @@ struct StrategyComparison {
 
     /// Counts the calls that move data (or try to), through the syscall table.
     final class CallCounter: @unchecked Sendable {
-        private let lock = Mutex()
+        private let lock = Lock()
         private var count = 0
         func add() { lock.locked { count += 1 } }
         func take() -> Int { lock.locked { defer { count = 0 }; return count } }
@@ -34,7 +34,7 @@ struct StrategyComparison {
         }
         let directory = options.targetDirectory ?? options.destination!
         guard case .success(let dirStat) = sys.stat(At(directory), true), dirStat.isDirectory else {
-            reporter.message("target \(quoted(directory)) is not a directory")
+            reporter.message("target directory \(quoted(directory)): \(Errno.ENOTDIR.message)")
             return false
         }
         let st: FileStat

@@ -39,6 +39,8 @@ public struct FileRecord: Sendable {
     public var sourceChanged = false
     /// Not told on -v or in the report (a directory that already existed, a --parents step).
     public var quiet = false
+    /// Refused before anything was made (GNU prints no -v line for it); still in the report.
+    public var printsVerboseLine = true
 
     public init(source: Path, dest: Path, kind: FileKind) {
         self.source = source

@@ -6,7 +6,7 @@ import Glibc
 /// a terminal. The reporter erases it before any other line goes out, under its lock, so
 /// `-v` lines and messages never share a line with it.
 final class ProgressLine: @unchecked Sendable {
-    private let lock: Mutex
+    private let lock: Lock
     private let started = zcp_monotonic_ns()
     private let bytesAtStart = zcp_progress_bytes()
     private var thread: pthread_t?
@@ -19,7 +19,7 @@ final class ProgressLine: @unchecked Sendable {
     var filesDone = 0
     var current: Path? = nil
 
-    init(lock: Mutex) { self.lock = lock }
+    init(lock: Lock) { self.lock = lock }
 
     func start() {
         let context = Unmanaged.passRetained(self).toOpaque()
@@ -112,7 +112,7 @@ struct ProgressPlan {
 
     func measure(_ sources: [Path]) -> (bytes: Int64, files: Int) {
         var total: (bytes: Int64, files: Int) = (0, 0)
-        var seen = Set<Copier.FileID>()  // a directory met again (a symlink loop under -L) counts once
+        var seen = Set<Walker.FileID>()  // a directory met again (a symlink loop under -L) counts once
         for source in sources {
             let follow = options.effectiveDereference != .never
             guard case .success(let st) = sys.stat(At(source), follow) else { continue }
@@ -122,13 +122,13 @@ struct ProgressPlan {
     }
 
     private func add(_ at: At, _ st: FileStat, into total: inout (bytes: Int64, files: Int),
-                     seen: inout Set<Copier.FileID>) {
+                     seen: inout Set<Walker.FileID>) {
         if !st.isDirectory {
             total.files += 1
             if st.kind == .file { total.bytes += st.size }
             return
         }
-        guard options.recursive, seen.insert(Copier.FileID(st)).inserted,
+        guard options.recursive, seen.insert(Walker.FileID(st)).inserted,
               case .success(let fd) = sys.open(at, O_RDONLY | O_DIRECTORY, 0) else { return }
         defer { _ = sys.close(fd) }
         guard case .success(let entries) = sys.readDirectory(fd) else { return }

@@ -4,6 +4,16 @@ import Glibc
 /// 'it'\''s $x', and 'a'$'\n''b' for control characters and bytes that are not UTF-8.
 public func quoted(_ path: Path) -> String { quoted(bytes: path.bytes) }
 
+/// Quotes a file name only where a shell would need it (GNU's `quotef`): `dir/name` as it
+/// is, `'x y'` quoted.
+public func quotedIfNeeded(_ path: Path) -> String {
+    let plain = !path.bytes.isEmpty && path.bytes.allSatisfy { b in
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a)
+            || "/._-+,:@%^=".utf8.contains(b) || b >= 0x80
+    }
+    return plain && String(validating: path.bytes, as: UTF8.self) != nil ? path.description : quoted(path)
+}
+
 public func quoted(bytes: [UInt8]) -> String {
     let text = String(validating: bytes, as: UTF8.self)
     let hasControl = bytes.contains { $0 < 0x20 || $0 == 0x7f }

@@ -12,7 +12,7 @@ public final class Reporter: @unchecked Sendable {
     private let stats: Bool
     private let stdout: Output
     private var report: Output?
-    private let lock = Mutex()
+    private let lock = Lock()
     private let started = zcp_monotonic_ns()
     /// --progress on a terminal.
     private let progress: ProgressLine?
@@ -63,9 +63,35 @@ public final class Reporter: @unchecked Sendable {
     /// The `-v` line of an object whose record comes later (a directory, before its contents).
     public func announce(_ r: FileRecord) {
         guard verbose && !r.quiet else { return }
+        let line = Self.verboseLine(r)
         lock.locked {
             clearForStdoutLocked()
-            stdout.write(quoted(r.source) + " -> " + quoted(r.dest) + "\n")
+            stdout.write(line)
+        }
+    }
+
+    /// `'a' -> 'b'`, with the backup made on the way.
+    private static func verboseLine(_ r: FileRecord) -> String {
+        var text = quoted(r.source) + " -> " + quoted(r.dest)
+        if let b = r.backup { text += " (backup: " + quoted(b) + ")" }
+        return text + "\n"
+    }
+
+    /// -v: a failed copy's backup got its name back.
+    public func unbackedUp(_ backup: Path, to dest: Path) {
+        guard verbose else { return }
+        lock.locked {
+            clearForStdoutLocked()
+            stdout.write(quoted(backup) + " -> " + quoted(dest) + " (unbackup)\n")
+        }
+    }
+
+    /// -v: a destination was removed before being made again (GNU's "removed 'x'").
+    public func removed(_ dest: Path) {
+        guard verbose else { return }
+        lock.locked {
+            clearForStdoutLocked()
+            stdout.write("removed " + quoted(dest) + "\n")
         }
     }
 
@@ -75,11 +101,9 @@ public final class Reporter: @unchecked Sendable {
         if let e = r.error { error(e) }
         if r.sourceChanged && r.error == nil { message(Messages.text(for: CopyError(.sourceChanged, r.source))) }
         var text = ""
-        if verbose && !r.quiet && !announced {
-            text = quoted(r.source) + " -> " + quoted(r.dest)
-            if let b = r.backup { text += " (backup: " + quoted(b) + ")" }
-            text += "\n"
-            if debug && r.kind == .file && !attributesOnly { text += Self.debugLine(r) + "\n" }
+        if verbose && !r.quiet && !announced && r.printsVerboseLine { text = Self.verboseLine(r) }
+        if debug && !r.quiet && r.kind == .file && !attributesOnly && r.printsVerboseLine {
+            text += Self.debugLine(r) + "\n"
         }
         lock.locked {
             if !text.isEmpty {

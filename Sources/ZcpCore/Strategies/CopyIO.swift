@@ -82,7 +82,7 @@ public final class RefusalMemo: @unchecked Sendable {
         var destination: UInt64
         var strategy: StrategyID
     }
-    private let lock = Mutex()
+    private let lock = Lock()
     private var refusals: [Pair: Errno] = [:]
 
     static func holdsForThePair(_ e: Errno) -> Bool { e == .EXDEV || e == .EOPNOTSUPP || e == .ENOTTY }

@@ -4,6 +4,11 @@ import Glibc
 /// A directory being copied: both ends held open (every entry is reached relative to them),
 /// and a count of what is still under way inside it. When the count reaches zero its own
 /// metadata is applied, it is reported, and its parent is told.
+///
+/// `@unchecked Sendable`: pool jobs hold their directory to tell it they are done. The
+/// count and the outcome change only under `lock`; the descriptors change only on the
+/// walker while no job of the directory is queued or running (it drains the pool first);
+/// everything else is set before the first job is queued.
 final class DirectoryTask: @unchecked Sendable {
     let src: Node
     let dst: Node
@@ -12,7 +17,7 @@ final class DirectoryTask: @unchecked Sendable {
     var srcFd: Int32
     var dstFd: Int32
     /// The copy's identity, to check a reopened descriptor against.
-    var dstID: Copier.FileID? = nil
+    var dstID: Walker.FileID? = nil
     /// The mode a directory this run made came out with.
     var createdMode: UInt32? = nil
     /// Whether the copy has a default ACL while its contents arrive (what is made in it
@@ -24,13 +29,16 @@ final class DirectoryTask: @unchecked Sendable {
     let isNew: Bool
     let parent: DirectoryTask?
     let started = zcp_monotonic_ns()
-    var record: FileRecord
+    let record: FileRecord
+    /// The walker's count of directories holding descriptors.
+    let open: Counter
+    private let lock = Lock()
     /// The walker's own hold, plus one per queued file and per subdirectory not yet finished.
-    fileprivate var pending = 1
-    fileprivate var ok = true
+    private var pending = 1
+    private var ok = true
 
     init(src: Node, dst: Node, st: FileStat, srcFd: Int32, dstFd: Int32, isNew: Bool,
-         parent: DirectoryTask?, record: FileRecord) {
+         parent: DirectoryTask?, record: FileRecord, open: Counter) {
         self.src = src
         self.dst = dst
         self.st = st
@@ -39,46 +47,68 @@ final class DirectoryTask: @unchecked Sendable {
         self.isNew = isNew
         self.parent = parent
         self.record = record
+        self.open = open
         depth = (parent?.depth ?? 0) + 1
     }
 
-    func retain(_ lock: Mutex) { lock.locked { pending += 1 } }
+    /// One more thing inside is under way.
+    func retain() { lock.locked { pending += 1 } }
+
+    /// One thing inside is done; true for the last one.
+    func settle(ok done: Bool) -> Bool {
+        lock.locked {
+            if !done { ok = false }
+            pending -= 1
+            return pending == 0
+        }
+    }
+
+    /// Whether everything inside was copied (read once the last one is done).
+    var allOK: Bool { lock.locked { ok } }
 }
 
-extension Copier {
+extension Walker {
     /// Copies a directory and everything below it. The copy is made writable for its owner
     /// while its contents arrive; its own metadata is applied after them. Entries are opened
     /// relative to the two directories' descriptors, without following symlinks.
-    func copyDirectory(_ src: Node, _ lst: FileStat, to dst: Node, top: (src: Path, dst: Path),
+    /// `existing`: the directory already at the destination (the policy looked), or nil.
+    func copyDirectory(_ src: Node, _ lst: FileStat, to dst: Node, existing: FileStat?, top: (src: Path, dst: Path),
                        parent: DirectoryTask?, follow: Bool) {
-        if newDirectories.contains(FileID(lst)) {
-            // Going on would copy the copy again: abandon this operand's whole tree, as GNU does.
-            operandAbandoned = true
-            fail(CopyError(.intoItself, top.src, top.dst)); return
+        // GNU's table of copied inodes: a command-line directory is entered in it, any other
+        // looked up. Met again, a directory is this run's own copy (the operand is being
+        // copied into itself), or another name of one copied already.
+        let id = FileID(lst)
+        let earlier: Path?
+        if parent == nil {
+            earlier = copiedTo[id]
+            if earlier == nil { copiedTo[id] = dst.path }
+        } else {
+            earlier = copiedTo[id]
         }
-        var existing: FileStat?
-        var dstFollow = false
-        if parent?.isNew != true {
-            switch sys.stat(dst.at, false) {
-            case .success(let d): existing = d
-            case .failure(.ENOENT): existing = nil
-            case .failure(let e): fail(CopyError(.stat, dst.path, errno: e, syscall: .lstat)); return
+        if let earlier {
+            if isSameEntry(src, Node.operand(earlier)) {
+                operandAbandoned = true  // going on would copy the copy again, as GNU stops
+                fail(CopyError(.intoItself, top.src, top.dst), src, dst, kind: .dir); return
+            } else if !follow {
+                // Reached without following a symlink: a second name of one directory.
+                fail(CopyError(.hardLinkToDirectory, dst.path, earlier), src, dst, kind: .dir); return
             }
         }
-        if let d = existing, d.kind == .symlink, options.keepDirectorySymlink,
-           case .success(let target) = sys.stat(dst.at, true) {
-            existing = target  // a symlink to a directory is used as that directory
-            dstFollow = true
+        var ancestor = parent
+        while let a = ancestor {
+            if a.st.isSameFile(as: lst) {
+                // A symlink followed (-L) back to a directory being copied.
+                fail(CopyError(.cyclicSymlink, src.path), src, dst, kind: .dir); return
+            }
+            ancestor = a.parent
         }
-        if let d = existing, !d.isDirectory {
-            fail(CopyError(.overwriteNonDirectoryWithDirectory, dst.path, src.path)); return
-        }
-        if lock.locked({ openDirectories }) >= openDirectoryBudget {
+        let dstFollow = existing != nil && options.keepDirectorySymlink
+        if openDirectories.value >= openDirectoryBudget {
             startedPool?.drain()  // directories waiting for queued files let go of their descriptors
         }
         let srcFd: Int32
         switch retryingEINTR({ sys.open(src.at, O_RDONLY | O_DIRECTORY | (follow ? 0 : O_NOFOLLOW), 0) }) {
-        case .failure(let e): fail(CopyError(.readDirectory, src.path, errno: e, syscall: .open)); return
+        case .failure(let e): fail(CopyError(.readDirectory, src.path, errno: e, syscall: .open), src, dst, kind: .dir); return
         case .success(let fd): srcFd = fd
         }
         var st = lst
@@ -88,7 +118,7 @@ extension Copier {
             let mode = Metadata.directoryCreationMode(st, preserveOwnership: options.preserve.ownership)
             if case .failure(let e) = sys.mkdir(dst.at, mode) {
                 _ = sys.close(srcFd)
-                fail(CopyError(.mkdir, dst.path, errno: e, syscall: .mkdir)); return
+                fail(CopyError(.mkdir, dst.path, errno: e, syscall: .mkdir), src, dst, kind: .dir); return
             }
         } else {
             record.quiet = true  // GNU tells only of directories it makes
@@ -97,7 +127,7 @@ extension Copier {
         switch retryingEINTR({ sys.open(dst.at, O_RDONLY | O_DIRECTORY | (dstFollow ? 0 : O_NOFOLLOW), 0) }) {
         case .failure(let e):
             _ = sys.close(srcFd)
-            fail(CopyError(.readDirectory, dst.path, errno: e, syscall: .open)); return
+            fail(CopyError(.readDirectory, dst.path, errno: e, syscall: .open), src, dst, kind: .dir); return
         case .success(let fd): dstFd = fd
         }
         var dstID: FileID? = nil
@@ -105,21 +135,21 @@ extension Copier {
         if case .success(let made) = sys.fstat(dstFd) {
             dstID = FileID(made)
             if existing == nil {
-                newDirectories.insert(FileID(made))
+                copiedTo[FileID(made)] = dst.path
                 createdMode = made.permissions
             }
         }
         reporter.announce(record)
 
         let task = DirectoryTask(src: src, dst: dst, st: st, srcFd: srcFd, dstFd: dstFd,
-                                 isNew: existing == nil, parent: parent, record: record)
+                                 isNew: existing == nil, parent: parent, record: record, open: openDirectories)
         task.dstID = dstID
         task.createdMode = createdMode
         if options.preserve.mode && options.preserve.xattr, case .success(let names) = sys.listXattrs(.fd(dstFd)) {
             task.hasDefaultACL = names.contains(XattrCopier.defaultACL)
         }
-        lock.locked { openDirectories += 1 }
-        parent?.retain(lock)
+        openDirectories.add(1)
+        parent?.retain()
         if let parent, task.depth > openDirectoryBudget {
             // Deeper than the descriptors allow: the parent lets go of its two until this
             // directory's walk is done, then they are found again through "..".
@@ -138,7 +168,7 @@ extension Copier {
                 startedPool?.drain()
                 reopen(parent, from: task)
             }
-            release(task, ok: ok)
+            context.release(task, ok: ok)
         }
         if parent == nil { topDevice = st.dev }
         if options.oneFileSystem && st.dev != topDevice {
@@ -148,7 +178,7 @@ extension Copier {
         }
         switch sys.readDirectory(srcFd) {
         case .failure(let e):
-            fail(CopyError(.readDirectory, src.path, errno: e, syscall: .readdir))
+            context.fail(CopyError(.readDirectory, src.path, errno: e, syscall: .readdir), source: src.path, dest: dst.path, kind: .dir)
             walked(ok: false)
             return
         case .success(let list):
@@ -177,38 +207,35 @@ extension Copier {
             if case .success(let s) = sys.fstat(fd), FileID(s) == parent.dstID { parent.dstFd = fd } else { _ = sys.close(fd) }
         }
         if parent.srcFd < 0 || parent.dstFd < 0 {
-            fail(CopyError(.readDirectory, parent.srcFd < 0 ? parent.src.path : parent.dst.path, errno: .ENOENT, syscall: .open))
+            context.fail(CopyError(.readDirectory, parent.srcFd < 0 ? parent.src.path : parent.dst.path, errno: .ENOENT, syscall: .open),
+                         source: parent.src.path, dest: parent.dst.path, kind: .dir)
             operandAbandoned = true  // its directories are no longer where they were
         }
     }
 
+}
+
+extension RunContext {
     /// One thing inside `task` is done. The last one finishes the directory: its metadata,
-    /// its report, its descriptors, and then its parent's count.
+    /// its report, its descriptors, and then its parent's count. Runs on the walker or on the
+    /// pool thread that finished the last file inside.
     func release(_ task: DirectoryTask, ok: Bool) {
-        let done = lock.locked { () -> Bool in
-            if !ok { task.ok = false }
-            task.pending -= 1
-            return task.pending == 0
-        }
-        guard done else { return }
+        guard task.settle(ok: ok) else { return }
         var record = task.record
-        record.error = Metadata(copier: self).applyToDescriptor(task.st, srcFd: task.srcFd, fd: task.dstFd,
-                                                                path: task.dst.path, isNew: task.isNew,
-                                                                isDirectory: true, created: task.createdMode,
-                                                                inheritsNoACL: task.parent?.hasDefaultACL == false,
-                                                                record: &record)
+        record.error = Metadata(context: self).apply(task.st, to: .descriptor(source: task.srcFd, copy: task.dstFd),
+                                                     path: task.dst.path, isNew: task.isNew, created: task.createdMode,
+                                                     inheritsNoACL: task.parent?.hasDefaultACL == false,
+                                                     record: &record)
         if task.srcFd >= 0 { _ = sys.close(task.srcFd) }
         if task.dstFd >= 0 { _ = sys.close(task.dstFd) }
-        lock.locked { openDirectories -= 1 }
-        if record.error != nil {
-            record.status = .error
-            countFailure()
-        }
-        record.elapsedNs = zcp_monotonic_ns() - task.started
-        reporter.finished(record, announced: true)
-        if let parent = task.parent { release(parent, ok: record.error == nil && task.ok) }
+        task.open.add(-1)
+        let failed = record.error != nil
+        finish(&record, started: task.started, announced: true)
+        if let parent = task.parent { release(parent, ok: !failed && task.allOK) }
     }
+}
 
+extension Walker {
     /// A directory --parents made or found on the way to a source: its attributes are
     /// applied after the source is copied (so its times survive the copy).
     struct ParentDirectory {
@@ -230,21 +257,28 @@ extension Copier {
             let st: FileStat
             switch sys.stat(At(srcPrefix), true) {
             case .success(let s) where s.isDirectory: st = s
-            case .success: fail(CopyError(.getAttributes, srcPrefix, errno: .ENOTDIR, syscall: .stat)); return nil
-            case .failure(let e): fail(CopyError(.getAttributes, srcPrefix, errno: e, syscall: .stat)); return nil
+            case .success:
+                context.fail(CopyError(.getAttributes, srcPrefix, errno: .ENOTDIR, syscall: .stat), source: source, dest: dstPrefix)
+                return nil
+            case .failure(let e):
+                context.fail(CopyError(.getAttributes, srcPrefix, errno: e, syscall: .stat), source: source, dest: dstPrefix)
+                return nil
             }
             switch sys.stat(At(dstPrefix), true) {
             case .success(let d) where d.isDirectory:
                 made.append(ParentDirectory(src: srcPrefix, dst: dstPrefix, st: st, created: nil))
                 continue
-            case .success: fail(CopyError(.existsNotDirectory, dstPrefix)); return nil
+            case .success:
+                context.fail(CopyError(.existsNotDirectory, dstPrefix), source: source, dest: dstPrefix)
+                return nil
             case .failure: break
             }
             let mode = Metadata.directoryCreationMode(st, preserveOwnership: options.preserve.ownership)
             if case .failure(let e) = sys.mkdir(At(dstPrefix), mode) {
-                fail(CopyError(.mkdir, dstPrefix, errno: e, syscall: .mkdir)); return nil
+                context.fail(CopyError(.mkdir, dstPrefix, errno: e, syscall: .mkdir), source: source, dest: dstPrefix)
+                return nil
             }
-            var created = mode & ~umask
+            var created = mode & ~context.umask
             if case .success(let d) = sys.stat(At(dstPrefix), true) { created = d.permissions }
             if options.verbose { reporter.plain("\(srcPrefix) -> \(dstPrefix)") }
             made.append(ParentDirectory(src: srcPrefix, dst: dstPrefix, st: st, created: created))
@@ -260,10 +294,10 @@ extension Copier {
         for parent in parents.reversed() where parent.created != nil || preserving {
             var record = FileRecord(source: parent.src, dest: parent.dst, kind: .dir)
             record.quiet = true
-            if let e = Metadata(copier: self).applyByName(parent.st, source: .operand(parent.src),
-                                                          at: .operand(parent.dst), isNew: parent.created != nil,
-                                                          isDirectory: true, created: parent.created, record: &record) {
-                fail(e)
+            if let e = Metadata(context: context).apply(parent.st, to: .name(source: At(parent.src), copy: At(parent.dst)),
+                                                        path: parent.dst, isNew: parent.created != nil,
+                                                        created: parent.created, record: &record) {
+                context.fail(e, source: parent.src, dest: parent.dst, kind: .dir)
             }
         }
     }

@@ -1,7 +1,43 @@
 import CZcp
 import Glibc
 
-extension Copier {
+/// One regular file to copy: what a pool thread is handed. With the run's context it is all
+/// the thread sees; the directory it belongs to is told when it is done.
+struct FileJob: Sendable {
+    var source: Node
+    var dest: Node
+    /// Open the source through a symlink (-L, -H on the command line).
+    var follow: Bool
+    /// What the destination policy left at the name, written into in place; nil: made anew.
+    var existing: FileStat?
+    var record: FileRecord
+    /// The directory being copied that holds it, when the walker knows it.
+    var parent: DirectoryTask?
+    /// Where the destination was moved (--backup): moved back if the copy fails.
+    var backup: Node? = nil
+}
+
+extension RunContext {
+    /// Copies a job's file on `worker`, reports it and tells its directory.
+    func run(_ job: FileJob, on worker: Worker) {
+        var record = job.record
+        let started = zcp_monotonic_ns()
+        record.error = copyRegularFile(job, record: &record, worker: worker)
+        undoBackup(job.backup, of: job.dest, after: record.error)
+        finish(&record, started: started, announced: true)
+        if let parent = job.parent { release(parent, ok: record.error == nil) }
+    }
+
+    /// A copy that failed gives its backup its name back (GNU's "unbackup").
+    func undoBackup(_ backup: Node?, of dst: Node, after error: CopyError?) {
+        guard let backup, let error, !error.isMetadata else { return }
+        if case .failure(let e) = sys.rename(backup.at, dst.at) {
+            reporter.error(CopyError(.unbackup, dst.path, errno: e, syscall: .rename))
+        } else {
+            reporter.unbackedUp(backup.path, to: dst.path)
+        }
+    }
+
     /// Opens both ends, moves the data with the strategy selector, applies metadata to the
     /// open descriptor, and closes. A destination this call created is removed again when the
     /// copy fails, so a failed copy never leaves a short file behind; one overwritten in place
@@ -9,8 +45,8 @@ extension Copier {
     /// the destination that is renamed over it only when everything succeeded.
     /// `in parent`: the directory being copied that holds it, when the walker knows it (its
     /// device, and whether new files there can inherit an ACL).
-    func copyRegularFile(_ src: Node, follow: Bool, to dst: Node, existing: FileStat?,
-                         record: inout FileRecord, worker: Worker, in parent: DirectoryTask? = nil) -> CopyError? {
+    func copyRegularFile(_ job: FileJob, record: inout FileRecord, worker: Worker) -> CopyError? {
+        let src = job.source, dst = job.dest, follow = job.follow, existing = job.existing, parent = job.parent
         // A name lstat saw as a file must still be one: never follow a symlink swapped in since.
         let noFollow = follow ? 0 : O_NOFOLLOW
         let srcFd: Int32
@@ -39,24 +75,39 @@ extension Copier {
             case .success(let fd): dstFd = fd
             case .failure(let e):
                 guard options.force else { return CopyError(.openForWriting, dst.path, errno: e, syscall: .open) }
-                if case .failure(let e) = sys.unlink(dst.at), e != .ENOENT {
-                    return CopyError(.removeExisting, dst.path, errno: e, syscall: .unlink)
-                }
+                if let e = remove(dst) { return e }
             }
         }
         if dstFd < 0 {
             // Never readable by more people than the source while the data moves.
             var mode = options.defaultModes ? 0o666 : st.permissions & 0o777
             if options.preserve.ownership { mode &= 0o700 }
-            if atomic { target = temporarySibling(of: dst) }
-            switch retryingEINTR({ sys.open(target.at, O_WRONLY | O_CREAT | O_EXCL, mode) }) {
+            var opened: SysResult<Int32>
+            var tries = 0
+            repeat {
+                // Someone else's file at the temporary's name (planted, or a race) is never
+                // followed or reused: another unpredictable name is tried.
+                if atomic { target = temporarySibling(of: dst) }
+                opened = retryingEINTR({ sys.open(target.at, O_WRONLY | O_CREAT | O_EXCL, mode) })
+                tries += 1
+            } while atomic && tries < 100 && opened.error == .EEXIST
+            switch opened {
+            case .failure(.EEXIST) where !atomic && isSymlink(dst):
+                // A symlink that leads nowhere: GNU does not write through it, unless
+                // POSIXLY_CORRECT asks for its target to be made.
+                guard getenv("POSIXLY_CORRECT") != nil else { return CopyError(.danglingDestination, dst.path) }
+                switch retryingEINTR({ sys.open(dst.at, O_WRONLY | O_CREAT, mode) }) {
+                case .failure(let e): return CopyError(.create(.file), dst.path, errno: e, syscall: .open)
+                case .success(let fd): dstFd = fd
+                }
             case .failure(let e):
                 // "name/" names a directory that is not there: say so as GNU does.
                 let why = e == .EISDIR && dst.path.hasTrailingSlash ? Errno.ENOTDIR : e
                 return CopyError(.create(.file), target.path, errno: why, syscall: .open)
-            case .success(let fd): dstFd = fd
+            case .success(let fd):
+                dstFd = fd
+                created = true
             }
-            created = true
         }
         // If a second stop signal cuts the winding-down short, the handler removes it.
         let cleanupSlot = created ? target.at.name.withCString { zcp_cleanup_register(target.at.dir, $0) } : -1
@@ -71,10 +122,10 @@ extension Copier {
             noteChanges(src, st, fd: srcFd, follow: follow, record: &record)
         }
         if failure == nil {
-            failure = Metadata(copier: self).applyToDescriptor(st, srcFd: srcFd, fd: dstFd, path: dst.path,
-                                                              isNew: created && !atomic,
-                                                              inheritsNoACL: parent?.hasDefaultACL == false,
-                                                              record: &record, replacing: atomic ? existing : nil)
+            failure = Metadata(context: self).apply(st, to: .descriptor(source: srcFd, copy: dstFd), path: dst.path,
+                                                    isNew: created && !atomic,
+                                                    inheritsNoACL: parent?.hasDefaultACL == false,
+                                                    record: &record, replacing: atomic ? existing : nil)
         }
         if failure == nil && options.fsync, case .failure(let e) = retryingEINTR({ sys.fsync(dstFd) }) {
             failure = CopyError(.sync, dst.path, errno: e, syscall: .fsync)
@@ -101,10 +152,18 @@ extension Copier {
         return failure
     }
 
-    /// `.name.zcp-PID-N` in the destination's directory: hidden, and unique to this run.
+    /// `.name.zcp-XXXXXXXXXXXX` in the destination's directory: hidden, and named with 60
+    /// random bits (getrandom), so that nobody sharing the directory can plant a file there
+    /// first, as mkstemp's names do.
     private func temporarySibling(of dst: Node) -> Node {
-        let n = lock.locked { () -> Int in temporaryCounter += 1; return temporaryCounter }
-        let leaf = Array(".".utf8) + dst.at.name.lastComponent.bytes + Array(".zcp-\(getpid())-\(n)".utf8)
+        var bits = UInt64.random(in: 0...UInt64.max)
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567".utf8)
+        var random: [UInt8] = []
+        for _ in 0..<12 {
+            random.append(alphabet[Int(bits & 31)])
+            bits >>= 5
+        }
+        let leaf = Array(".".utf8) + dst.at.name.lastComponent.bytes + Array(".zcp-".utf8) + random
         return Node(at: At(dst.at.dir, dst.at.name.replacingLastComponent(with: leaf)),
                     path: dst.path.replacingLastComponent(with: leaf))
     }

@@ -1,0 +1,58 @@
+import CZcp
+import Glibc
+import Synchronization
+
+/// Everything a run decided before its first copy: the options, the syscall table, the
+/// strategy selector, the reporter, the umask. Immutable, and shared by the walker and every
+/// pool thread; the one thing that changes, the failure count, keeps its own lock.
+final class RunContext: Sendable {
+    let options: Options
+    let sys: Syscalls
+    let reporter: Reporter
+    let selector: StrategySelector
+    let umask: UInt32
+    /// Asked once: ownership failures are errors only for root (GNU).
+    let isRoot: Bool
+    private let failures = Counter()
+
+    init(options: Options, sys: Syscalls, reporter: Reporter) {
+        self.options = options
+        self.sys = sys
+        self.reporter = reporter
+        selector = StrategySelector(options: options)
+        let mask = Glibc.umask(0)
+        Glibc.umask(mask)
+        umask = UInt32(mask)
+        isRoot = geteuid() == 0
+    }
+
+    var failureCount: Int { failures.value }
+
+    /// Counts a failure that has already been told (a warning that makes the exit status 1).
+    func countFailure() { failures.add(1) }
+
+    /// A failure of `source` (to `dest`): told, counted and recorded, so the report, --stats
+    /// and the exit status agree.
+    func fail(_ e: CopyError, source: Path, dest: Path, kind: FileKind = .unknown) {
+        var record = FileRecord(source: source, dest: dest, kind: kind)
+        record.error = e
+        record.printsVerboseLine = false
+        finish(&record, started: nil)
+    }
+
+    /// Tells the reporter about a finished object and counts it if it failed.
+    func finish(_ record: inout FileRecord, started: Int64?, announced: Bool = false) {
+        if let started { record.elapsedNs = zcp_monotonic_ns() - started }
+        if record.error != nil { record.status = .error }
+        if record.error != nil || record.sourceChanged { countFailure() }
+        reporter.finished(record, announced: announced)
+    }
+}
+
+/// A count several threads add to.
+final class Counter: Sendable {
+    private let count = Atomic<Int>(0)
+
+    func add(_ n: Int) { count.add(n, ordering: .relaxed) }
+    var value: Int { count.load(ordering: .relaxed) }
+}

@@ -1,0 +1,322 @@
+import CZcp
+import Glibc
+
+/// Copies command-line operands: stats each source, asks the destination policy what to do,
+/// and dispatches on the source's kind (FreeBSD cp's one switch): regular files to the
+/// engine, directories to the tree walk, links and special files to their makers. One failing
+/// operand never stops the others.
+///
+/// The walker alone owns the walker state below (just-created destinations, the map of
+/// copied inodes, the descriptor budget, the pool) and runs on one thread. With -j N, regular
+/// files found in a tree become `FileJob`s that pool threads run with the `RunContext`:
+/// nothing else of the walker is reachable from them.
+public final class Walker {
+    let context: RunContext
+    public var options: Options { context.options }
+    var sys: Syscalls { context.sys }
+    var reporter: Reporter { context.reporter }
+    let policy: DestinationPolicy
+    /// The walker's own buffer and pipe, for the files it copies itself.
+    let worker: Worker
+    /// Threads for the regular files of trees (-j above 1), started when a tree first hands
+    /// one over: copying a single file never starts them.
+    private let jobs: Int
+    private(set) var startedPool: Pool?
+    private var poolFailed = false
+
+    struct FileID: Hashable {
+        var dev: UInt64, ino: UInt64
+        init(_ st: FileStat) { dev = st.dev; ino = st.ino }
+    }
+    /// Inodes copied so far, to the destination made for them (GNU's one table): sources with
+    /// several links (--preserve=links), command-line directories, and the directories this
+    /// run made (meeting one again as a source means "into itself").
+    var copiedTo: [FileID: Path] = [:]
+    /// Destinations made for command-line operands, when several could name the same one,
+    /// with what lstat said of them then.
+    var justCreated: [Path: FileStat] = [:]
+    var tracksJustCreated: Bool { options.sources.count > 1 }
+    /// The device of the command-line directory being copied (-x stays on it).
+    var topDevice: UInt64 = 0
+    /// Set when an operand's walk must stop (copied into itself, or its directories moved).
+    var operandAbandoned = false
+    /// How many directories may hold their two descriptors open at once: what the
+    /// descriptor limit leaves after the threads' files and pipes.
+    let openDirectoryBudget: Int
+    /// Directories holding descriptors now (walked, or waiting for queued files); a pool
+    /// thread that finishes a directory counts it down.
+    let openDirectories = Counter()
+
+    public convenience init(options: Options, sys: Syscalls = .live, reporter: Reporter) {
+        self.init(context: RunContext(options: options, sys: sys, reporter: reporter))
+    }
+
+    init(context: RunContext) {
+        self.context = context
+        let options = context.options
+        policy = DestinationPolicy(options: options, sys: context.sys)
+        worker = Worker(sys: context.sys)
+        jobs = options.recursive ? options.jobs ?? Int(max(1, zcp_online_cpus())) : 1
+        var limit = rlimit()
+        let soft = options.recursive && getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0
+            ? Int(clamping: limit.rlim_cur) : 1024
+        // Three standard descriptors, a report, a few spare; per thread a source, a copy and a pipe.
+        openDirectoryBudget = max(2, (min(soft, 1 << 20) - 10 - 4 * (jobs + 1)) / 2)
+    }
+
+    public var failed: Bool { context.failureCount > 0 }
+
+    /// The pool, started on first use; nil for -j 1 or when no thread could be made.
+    private func threads() -> Pool? {
+        if let startedPool { return startedPool }
+        guard jobs > 1, !poolFailed else { return nil }
+        let pool = Pool(threads: jobs - 1, walker: worker, sys: sys)
+        if pool.isEmpty { poolFailed = true; return nil }
+        startedPool = pool
+        return pool
+    }
+
+    /// Ends the copying threads (after everything queued is done).
+    public func finish() { startedPool?.finish() }
+
+    /// Copies one command-line source to `dest` (already joined with a target directory).
+    @discardableResult
+    public func copy(source: Path, to dest: Path) -> Bool {
+        operandAbandoned = false
+        let before = context.failureCount
+        copyObject(.operand(source), to: .operand(dest), top: (source, dest), parent: nil)
+        startedPool?.drain()
+        return context.failureCount == before
+    }
+
+    /// Whether a source is the very directory entry `other` names.
+    func isSameEntry(_ src: Node, _ other: Node) -> Bool { policy.sameEntry(src, other) }
+
+    func fail(_ e: CopyError, _ src: Node, _ dst: Node, kind: FileKind = .unknown) {
+        context.fail(e, source: src.path, dest: dst.path, kind: kind)
+    }
+
+    /// Copies whatever `src` is to `dst`: stat, the destination policy, then one switch on
+    /// the kind. `top` is the command-line pair it descends from; `parent` the directory being
+    /// copied that holds it. Failures are told, counted and recorded, here or, for files
+    /// handed to the pool, when they finish.
+    func copyObject(_ src: Node, to named: Node, top: (src: Path, dst: Path), parent: DirectoryTask?) {
+        if stopSignal != nil { return }
+        let commandLine = parent == nil
+        let deref = options.effectiveDereference
+        let follow = deref == .always || (deref == .commandLineOnly && commandLine)
+        let st: FileStat
+        switch sys.stat(src.at, follow) {
+        case .failure(let e):
+            fail(CopyError(.stat, src.path, errno: e, syscall: follow ? .stat : .lstat), src, named); return
+        case .success(let s): st = s
+        }
+        if st.isDirectory && !options.recursive {
+            fail(CopyError(.omitDirectory, src.path), src, named, kind: .dir); return
+        }
+        var dst = named
+        let source = SourceInfo(node: src, stat: st, commandLine: commandLine)
+        let decision = policy.decide(source, to: dst, parentIsNew: parent?.isNew == true,
+                                     justCreated: tracksJustCreated && commandLine ? justCreated[dst.path] : nil,
+                                     ask: { [reporter, sys] path in
+                                         Prompt.ask("\(reporter.program): overwrite \(quoted(path))? ", sys: sys)
+                                     })
+        var existing: FileStat?
+        var backup: Node? = nil
+        let id = FileID(st)
+        // Following symlinks can meet one file twice even with one link (GNU tracks it too).
+        let keepsLink = options.preserve.links && !options.hardLink && !st.isDirectory
+            && (st.nlink > 1 || deref == .always || (deref == .commandLineOnly && commandLine))
+        switch decision {
+        case .copy(let e): existing = e
+        case .copyToBackupName(let node, let e): dst = node; existing = e
+        case .skip:
+            reporter.skipped(dst.path); return
+        case .declined:
+            reporter.skipped(dst.path); context.countFailure(); return
+        case .nothingToDo: return
+        case .notNewer:
+            reporter.skipped(dst.path)
+            // GNU: the kept name still stands for the file's other links, and a later
+            // link of it replaces whatever is at its name.
+            guard keepsLink else { return }
+            if let first = copiedTo[id] {
+                if let e = makeHardLink(to: At(first), named: first, at: dst, replacing: true, follow: false) {
+                    fail(e, src, dst, kind: st.kind)
+                }
+            } else {
+                copiedTo[id] = dst.path
+            }
+            return
+        case .refuse(let e): fail(e, src, dst, kind: st.kind); return
+        case .backUp(let node):
+            if case .failure(let e) = sys.rename(dst.at, node.at), e != .ENOENT {
+                fail(CopyError(.backup, dst.path, node.path, errno: e, syscall: .rename), src, dst, kind: st.kind); return
+            }
+            backup = node
+        case .remove:
+            if let e = context.remove(dst) { fail(e, src, dst, kind: st.kind); return }
+        }
+        if st.isDirectory {
+            copyDirectory(src, st, to: dst, existing: existing, top: top, parent: parent, follow: follow)
+            return
+        }
+
+        var record = FileRecord(source: src.path, dest: dst.path, kind: st.kind)
+        record.size = st.kind == .file ? st.size : 0
+        record.backup = backup?.path
+        reporter.starting(src.path)
+        reporter.announce(record)  // GNU tells of a file before copying it
+        if keepsLink, let first = copiedTo[id] {
+            // Another name of a file already copied: link to that copy (GNU replaces the name).
+            let started = zcp_monotonic_ns()
+            record.error = makeHardLink(to: At(first), named: first, at: dst, replacing: true, follow: false)
+            context.undoBackup(backup, of: dst, after: record.error)
+            finished(&record, started: started, dst: dst, commandLine: commandLine)
+            return
+        }
+        let asRegular = !options.symbolicLink && !options.hardLink
+            && (st.kind == .file || (st.kind != .symlink && policy.copiesAsRegularFile(st)))
+        let job = FileJob(source: src, dest: dst, follow: follow, existing: existing, record: record, parent: parent,
+                          backup: backup)
+        if asRegular, let parent, st.kind == .file, !keepsLink, let pool = threads() {
+            // The data and metadata of a plain file: a pool thread's job.
+            parent.retain()
+            pool.submit { [context] worker in context.run(job, on: worker) }
+            return
+        }
+        let started = zcp_monotonic_ns()
+        if options.symbolicLink {
+            record.error = makeSymbolicLink(to: src.path, at: dst, replacing: existing)
+            if record.error == nil {
+                record.error = Metadata(context: context).apply(st, to: .symlink(copy: dst.at), path: dst.path,
+                                                                isNew: true, record: &record)
+            }
+        } else if options.hardLink {
+            record.error = makeHardLink(to: src.at, named: src.path, at: dst, replacing: existing != nil && options.force,
+                                        follow: follow)
+        } else if asRegular {
+            record.error = context.copyRegularFile(job, record: &record, worker: worker)
+        } else if st.kind == .symlink {
+            record.error = copySymlink(src, st, to: dst, existing: existing, record: &record)
+        } else {
+            record.error = makeSpecialFile(src, st, at: dst, existing: existing, record: &record)
+        }
+        if record.error == nil && keepsLink { copiedTo[id] = dst.path }
+        context.undoBackup(backup, of: dst, after: record.error)
+        finished(&record, started: started, dst: dst, commandLine: commandLine)
+    }
+
+    /// Reports a non-directory the walker copied itself, and remembers a command-line
+    /// destination it made (GNU's just-created rules look only at those).
+    private func finished(_ record: inout FileRecord, started: Int64, dst: Node, commandLine: Bool) {
+        if commandLine && tracksJustCreated && (record.error == nil || record.error!.isMetadata),
+           case .success(let made) = sys.stat(dst.at, false) {
+            justCreated[dst.path] = made
+        }
+        context.finish(&record, started: started, announced: true)
+    }
+
+    /// A command-line source as a directory entry (its directory and name), to notice one
+    /// named twice; nil when it cannot be looked at (the copy then says why).
+    struct SourceEntry: Hashable {
+        var parent: FileID
+        var name: Path
+    }
+    func sourceEntry(_ source: Path) -> (entry: SourceEntry, isDirectory: Bool)? {
+        let node = Node.operand(source)
+        guard case .success(let st) = sys.stat(node.at, options.effectiveDereference != .never),
+              case .success(let parent) = sys.stat(node.at.directory, true) else { return nil }
+        return (SourceEntry(parent: FileID(parent), name: source.lastComponent), st.isDirectory)
+    }
+
+    /// Whether `dir` is the working directory ("." or another name for it), where a relative
+    /// symlink still points at its source. As GNU, a directory that cannot be looked at counts
+    /// as the working directory: the symlink call then says what is wrong.
+    private func isWorkingDirectory(_ dir: At) -> Bool {
+        if dir.isRelativeToWorkingDirectory && dir.name == Path(".") { return true }
+        guard case .success(let d) = sys.stat(dir, true), case .success(let here) = sys.stat(At(Path(".")), true)
+        else { return true }
+        return d.isSameFile(as: here)
+    }
+
+    /// --attributes-only never replaces what is there, but for --remove-destination (GNU 9).
+    private var keepsExistingDestination: Bool { options.attributesOnly && !options.removeDestination }
+
+    private func makeSymbolicLink(to target: Path, at dst: Node, replacing existing: FileStat?) -> CopyError? {
+        if target.bytes.first != UInt8(ascii: "/") && !isWorkingDirectory(dst.at.directory) {
+            return CopyError(.relativeSymlinkOutsideCurrentDirectory, dst.path)
+        }
+        if existing != nil && (options.force || options.removeDestination) {
+            if case .failure(let e) = sys.unlink(dst.at) { return CopyError(.removeExisting, dst.path, errno: e, syscall: .unlink) }
+        }
+        if case .failure(let e) = sys.symlink(target, dst.at) {
+            return CopyError(.symlink, dst.path, target, errno: e, syscall: .symlink)
+        }
+        return nil
+    }
+
+    /// A hard link at `dst` to `first` (called `name` in messages). `replacing`: a name in
+    /// the way is removed and the link made again (-f, and the links -a keeps; GNU then says
+    /// "removed" under -v), unless it already is that file.
+    private func makeHardLink(to first: At, named name: Path, at dst: Node, replacing: Bool, follow: Bool) -> CopyError? {
+        var result = sys.link(first, dst.at, follow)
+        if replacing, case .failure(.EEXIST) = result {
+            if case .success(let a) = sys.stat(first, follow), case .success(let b) = sys.stat(dst.at, false),
+               a.isSameFile(as: b) {
+                return nil
+            }
+            if let e = context.remove(dst, tell: !options.hardLink) { return e }
+            result = sys.link(first, dst.at, follow)
+        }
+        if case .failure(let e) = result {
+            return CopyError(.hardLink, dst.path, name, errno: e, syscall: .link)
+        }
+        return nil
+    }
+
+    private func copySymlink(_ src: Node, _ st: FileStat, to dst: Node, existing: FileStat?,
+                             record: inout FileRecord) -> CopyError? {
+        let target: Path
+        switch sys.readlink(src.at) {
+        case .failure(let e): return CopyError(.readlink, src.path, errno: e, syscall: .readlink)
+        case .success(let t): target = t
+        }
+        // A name the policy left in place is replaced only with -f (GNU's force_symlinkat).
+        if existing != nil, options.force, !keepsExistingDestination, case .failure(let e) = sys.unlink(dst.at) {
+            return CopyError(.removeExisting, dst.path, errno: e, syscall: .unlink)
+        }
+        if case .failure(let e) = sys.symlink(target, dst.at) {
+            return CopyError(.symlink, dst.path, errno: e, syscall: .symlink)
+        }
+        return Metadata(context: context).apply(st, to: .symlink(copy: dst.at), path: dst.path, isNew: true, record: &record)
+    }
+
+    private func makeSpecialFile(_ src: Node, _ st: FileStat, at dst: Node, existing: FileStat?,
+                                 record: inout FileRecord) -> CopyError? {
+        // A name the policy left in place stays: mknod says it exists, as GNU's does.
+        let perm = Metadata.specialCreationMode(st, preserveOwnership: options.preserve.ownership)
+        if case .failure(let e) = sys.mknod(dst.at, (st.mode & 0o170000) | perm, st.rdev) {
+            return CopyError(st.kind == .fifo ? .create(.fifo) : .mknod, dst.path, errno: e, syscall: .mknod)
+        }
+        return Metadata(context: context).apply(st, to: .name(source: src.at, copy: dst.at), path: dst.path,
+                                                isNew: true, record: &record)
+    }
+}
+
+extension RunContext {
+    /// Removes a destination before it is made again; -v says so, as GNU does (`tell`).
+    func remove(_ dst: Node, tell: Bool = true) -> CopyError? {
+        if case .failure(let e) = sys.unlink(dst.at), e != .ENOENT {
+            return CopyError(.removeExisting, dst.path, errno: e, syscall: .unlink)
+        }
+        if tell { reporter.removed(dst.path) }
+        return nil
+    }
+
+    /// Whether a name is a symlink now (not followed).
+    func isSymlink(_ node: Node) -> Bool {
+        if case .success(let s) = sys.stat(node.at, false) { return s.kind == .symlink }
+        return false
+    }
+}
