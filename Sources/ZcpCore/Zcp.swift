@@ -86,13 +86,13 @@ public enum Zcp {
             if stopSignal != nil { return false }
             // --strip-trailing-slashes acts where GNU's does: on sources copied into a directory.
             let source = options.stripTrailingSlashes && directory != nil ? operand.strippingTrailingSlashes : operand
-            if directory != nil, options.sources.count > 1, let (entry, isDirectory) = copier.sourceEntry(source),
-               isDirectory ? options.recursive : !copier.policy.makesBackups {
-                // GNU: one entry named twice is copied once, with a warning (not an error);
-                // a directory without -R is refused each time, and with backups a file is
-                // copied again (onto its own backup's place).
+            if directory != nil, options.sources.count > 1, !copier.policy.makesBackups,
+               let (entry, isDirectory) = copier.sourceEntry(source), !isDirectory {
+                // GNU: one file named twice is copied once, with a warning (not an error); with
+                // backups it is copied again (onto its own backup's place). Directories are
+                // told apart by the walker, which knows what each one became.
                 guard seen.insert(entry).inserted else {
-                    reporter.message("warning: source \(isDirectory ? "directory" : "file") \(quoted(source)) specified more than once")
+                    reporter.message("warning: source file \(quoted(source)) specified more than once")
                     continue
                 }
             }
@@ -101,9 +101,9 @@ public enum Zcp {
                 if !copier.copy(source: source, to: directory.appending(source.strippingTrailingSlashes)) { ok = false }
                 copier.finishParents(parents)
             } else {
-                // `cp -R a/.. d` copies into d itself, as GNU does.
+                // `cp -R a/.. d` copies into d itself (d/.), as GNU does.
                 let leaf = source.lastComponent
-                let dest = directory.map { leaf.bytes == [46, 46] ? $0 : $0.appending(leaf) } ?? options.destination!
+                let dest = directory.map { $0.appending(leaf.bytes == [46, 46] ? Path(".") : leaf) } ?? options.destination!
                 if !copier.copy(source: source, to: dest) { ok = false }
             }
         }

@@ -8,13 +8,12 @@ final class PoolTests: XCTestCase {
     func testEveryJobRunsOnceBeforeDrainReturns() {
         let walker = Worker(sys: .live)
         let pool = Pool(threads: 2, walker: walker, sys: .live)
-        let lock = Lock()
-        var runs = [Int](repeating: 0, count: 1000)
-        for i in 0..<runs.count {
-            pool.submit { _ in lock.locked { runs[i] += 1 } }
+        let runs = Box([Int](repeating: 0, count: 1000))
+        for i in 0..<1000 {
+            pool.submit { _ in runs.with { $0[i] += 1 } }
         }
         pool.drain()
-        XCTAssertEqual(lock.locked { runs.filter { $0 != 1 }.count }, 0)
+        XCTAssertEqual(runs.get.filter { $0 != 1 }.count, 0)
         pool.finish()
     }
 
@@ -24,19 +23,23 @@ final class PoolTests: XCTestCase {
     func testWalkerRunsQueuedJobsWhenTheQueueIsFull() {
         let walker = Worker(sys: .live)
         let pool = Pool(threads: 1, walker: walker, sys: .live)
-        let lock = Lock()
-        var walkerRuns = 0
+        let walkerRuns = Box(0)
+        let held = Box(false)
+        let walkerID = ObjectIdentifier(walker)
         pool.submit { worker in
-            guard worker !== walker else { return }
+            guard ObjectIdentifier(worker) != walkerID else { return }
+            held.with { $0 = true }
             // Hold the only thread until the walker has run a job (10 s at the most).
-            for _ in 0..<10_000 where lock.locked({ walkerRuns }) == 0 { usleep(1000) }
+            for _ in 0..<10_000 where walkerRuns.get == 0 { usleep(1000) }
         }
-        usleep(20_000)  // let the thread take that job
+        // Wait until the thread holds that job (a condition, not a time).
+        for _ in 0..<10_000 where !held.get { usleep(1000) }
+        XCTAssertTrue(held.get)
         for _ in 0..<200 {
-            pool.submit { worker in if worker === walker { lock.locked { walkerRuns += 1 } } }
+            pool.submit { worker in if ObjectIdentifier(worker) == walkerID { walkerRuns.with { $0 += 1 } } }
         }
         pool.drain()
-        XCTAssertGreaterThan(lock.locked { walkerRuns }, 0)
+        XCTAssertGreaterThan(walkerRuns.get, 0)
         pool.finish()
     }
 }

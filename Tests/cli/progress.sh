@@ -4,7 +4,16 @@
 . "$(dirname "$0")/lib.sh"
 cd "$WORK"
 mkdir t; head -c 3000000 /dev/urandom > t/a; mkfifo t/b
-feed() { ( head -c 1048576 /dev/zero; sleep 1.2; head -c 1048576 /dev/zero ) > t/b & }
+# The FIFO gets 1 MiB, then the rest only once the terminal shows a frame drawn during the
+# stall (4.x MB, naming t/b): the test waits for that condition, not for a time (30 s at most).
+feed() {
+    ( head -c 1048576 /dev/zero
+      for _ in $(seq 300); do
+          [ -f typescript ] && grep -aq '4\.[0-9]* MB / .*t/b' typescript && break
+          sleep 0.1
+      done
+      head -c 1048576 /dev/zero ) > t/b &
+}
 
 # On a terminal: stdout and stderr both go to the pty, as in an interactive shell.
 feed
@@ -37,7 +46,7 @@ eq "progress: every -v line there" "v lines 3" "$(grep '^v lines' checks)"
 eq "progress: the message there" "message yes" "$(grep '^message' checks)"
 
 # Not a terminal: nothing but the -v lines.
-rm -rf u; feed
+rm -rf u typescript; ( head -c 2097152 /dev/zero > t/b ) &
 "$ZCP" -R -v -g --copy-contents t u >out 2>err; st=$?; wait
 eq "progress off a terminal: status" 0 "$st"
 eq "progress off a terminal: stderr empty" "" "$(cat err)"

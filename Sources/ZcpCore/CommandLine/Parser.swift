@@ -163,6 +163,10 @@ public struct CommandLineParser {
                     return invalid(arg ?? "", for: "--strategy",
                                    valid: ["auto"] + StrategyID.allCases.map(\.name) + ["a comma-separated list of them"])
                 }
+                if list.dropFirst().contains(where: { if case .wholeFile = $0.entry.kind { return true } else { return false } }) {
+                    // A clone moves a whole file or nothing: there is no byte to resume it at.
+                    return usage("--strategy: reflink clones whole files, so it can only come first in a chain")
+                }
                 chosenStrategies = arg == "auto" ? nil : list
             case Long.preserve.rawValue:
                 guard let attrs = Self.parseAttributes(arg ?? "mode,ownership,timestamps") else {

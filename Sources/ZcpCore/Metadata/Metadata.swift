@@ -72,12 +72,20 @@ struct Metadata {
         case .symlink: return first
         }
         if preserve.xattr {
+            // A copy its owner may not write takes no user attributes, not even through a
+            // descriptor open for writing: it is made writable while they are set (GNU).
+            var restore: UInt32? = nil
+            if !context.isRoot && st.permissions & 0o200 == 0, case .success(let now) = stat(target),
+               now.permissions & 0o200 == 0, case .success = setMode(target, now.permissions | 0o200) {
+                restore = now.permissions
+            }
             note("xattr", XattrCopier(required: preserve.xattrRequired).copy(sys, from: from, to: to, path: path, acls: &acls))
+            if let restore { _ = setMode(target, restore) }
         }
         let isDirectory = st.isDirectory
         var wanted = finalMode(st, target: target, isNew: isNew, ownershipKept: ownershipKept, created: created)
         if let old = replacing, !preserve.mode { wanted = old.permissions }
-        guard let mode = wanted else { return first }
+        guard var mode = wanted else { return first }
         var aclFailure: CopyError? = nil
         var needsChmod = true
         if preserve.mode {
@@ -88,7 +96,14 @@ struct Metadata {
             let blank = isNew && inheritsNoACL
             let aclToCopy = acls.map { $0.access || !blank } ?? true
             switch aclToCopy ? sys.copyACL(from, to, .access) : .success(.trivial) {
-            case .success(.trivial): break
+            case .success(.trivial):
+                // GNU sets a plain mode as an ACL, which leaves the set-id and sticky bits the
+                // copy has (inherited by a new directory, or kept by an overwritten file).
+                if mode & 0o7000 == 0 {
+                    if let created { mode |= created & 0o7000 } else if !isNew, case .success(let now) = stat(target) {
+                        mode |= now.permissions & 0o7000
+                    }
+                }
             case .success(.copied): needsChmod = mode & 0o7000 != 0
             case .failure(let e): aclFailure = CopyError(.preservePermissions, path, errno: e, syscall: .fsetxattr)
             }
@@ -111,6 +126,21 @@ struct Metadata {
         }
         if preserve.mode { note("mode", aclFailure ?? chmodFailure) } else if let chmodFailure { note("mode", chmodFailure) }
         return first
+    }
+
+    private func stat(_ target: MetadataTarget) -> SysResult<FileStat> {
+        switch target {
+        case .descriptor(_, let fd): return sys.fstat(fd)
+        case .name(_, let at), .symlink(let at): return sys.stat(at, false)
+        }
+    }
+
+    private func setMode(_ target: MetadataTarget, _ mode: UInt32) -> SysResult<Void> {
+        switch target {
+        case .descriptor(_, let fd): return sys.fchmod(fd, mode)
+        case .name(_, let at): return sys.chmod(at, mode)
+        case .symlink: return .success(())
+        }
     }
 
     private func chown(_ target: MetadataTarget, _ uid: UInt32, _ gid: UInt32) -> SysResult<Void> {

@@ -19,7 +19,7 @@ public struct FileRecord: Sendable {
     public var status = Status.ok
     public var size: Int64 = 0
     /// Bytes moved by each strategy, indexed by `StrategyID.rawValue`.
-    public var bytesByStrategy: [Int64] = [0, 0, 0, 0, 0]
+    public var bytesByStrategy = [Int64](repeating: 0, count: StrategyTable.all.count)
     public var fallbacks: [Fallback] = []
     /// Each attribute kept or not: ("timestamps", "ok"), ("xattr", "EOPNOTSUPP"), ...
     public var metadata: [(String, String)] = []

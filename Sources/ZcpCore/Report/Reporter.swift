@@ -22,7 +22,7 @@ public final class Reporter: @unchecked Sendable {
     private var files = 0
     private var bytes: Int64 = 0
     private var errors = 0
-    private var filesByStrategy = [Int](repeating: 0, count: StrategyID.allCases.count)
+    private var filesByStrategy = [Int](repeating: 0, count: StrategyTable.all.count)
     private var emptyFiles = 0
 
     public init(program: String, options: Options, stdout: Output, report: Output?) {

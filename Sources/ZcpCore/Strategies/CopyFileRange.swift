@@ -3,6 +3,7 @@ import CZcp
 /// copy_file_range(2): the kernel copies inside the filesystem (or the server, over NFS).
 enum CopyFileRangeCopier: RangeCopier {
     static let id = StrategyID.copyFileRange
+    static let entry = StrategyEntry(id: id, name: "copy_file_range", aliases: ["cfr"], kind: .range(copy))
 
     static func copy(_ io: CopyIO, offset: inout Int64, end: Int64?) -> StepResult {
         transferLoop(.copyFileRange, offset: &offset, end: end) { start, want in

@@ -4,6 +4,7 @@ import CZcp
 /// strategy that never needs the kernel's help.
 enum ReadWriteCopier: RangeCopier {
     static let id = StrategyID.readWrite
+    static let entry = StrategyEntry(id: id, name: "read_write", aliases: ["rw"], kind: .range(copy))
 
     static func copy(_ io: CopyIO, offset: inout Int64, end: Int64?) -> StepResult {
         let buffer = io.worker.buffer

@@ -169,12 +169,11 @@ struct StrategySelector {
     }
 
     static func run(_ strategy: StrategyID, _ io: CopyIO, offset: inout Int64, end: Int64?) -> StepResult {
-        switch strategy {
-        case .copyFileRange: return CopyFileRangeCopier.copy(io, offset: &offset, end: end)
-        case .sendfile: return SendfileCopier.copy(io, offset: &offset, end: end)
-        case .splice: return SpliceCopier.copy(io, offset: &offset, end: end)
-        case .readWrite, .reflink: return ReadWriteCopier.copy(io, offset: &offset, end: end)
+        guard case .range(let copy) = strategy.entry.kind else {
+            // A whole-file strategy past the head of a chain: the parser refuses such chains.
+            return .failed(StrategyFailure(syscall: .ficlone, errno: .EINVAL, side: .either))
         }
+        return copy(io, &offset, end)
     }
 
     /// A forced strategy saw EOF at offset 0: the copy is right only if the file is empty.

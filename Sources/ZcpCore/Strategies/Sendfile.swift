@@ -3,6 +3,7 @@
 /// the range's start first (a FIFO or device is written where it is).
 enum SendfileCopier: RangeCopier {
     static let id = StrategyID.sendfile
+    static let entry = StrategyEntry(id: id, name: "sendfile", aliases: [], kind: .range(copy))
 
     static func copy(_ io: CopyIO, offset: inout Int64, end: Int64?) -> StepResult {
         if !io.destinationIsStream, case .failure(let e) = io.sys.seekSet(io.dst, offset) {

@@ -6,6 +6,7 @@ import CZcp
 /// landed and nothing is lost or written twice.
 enum SpliceCopier: RangeCopier {
     static let id = StrategyID.splice
+    static let entry = StrategyEntry(id: id, name: "splice", aliases: [], kind: .range(copy))
 
     static func copy(_ io: CopyIO, offset: inout Int64, end: Int64?) -> StepResult {
         let pipe: (read: Int32, write: Int32)

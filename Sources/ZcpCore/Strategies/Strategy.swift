@@ -1,33 +1,53 @@
 import CZcp
 
-/// The kernel paths zcp can move bytes with, in auto's order.
+/// The kernel paths zcp can move bytes with, in auto's order; each one's row in
+/// `StrategyTable.all` (same order) says how it is named and how it moves bytes.
 public enum StrategyID: Int, CaseIterable, Sendable, Comparable {
     case reflink, copyFileRange, sendfile, splice, readWrite
 
+    /// This strategy's row of the table.
+    var entry: StrategyEntry { StrategyTable.all[rawValue] }
+
     /// The name used on the command line, in reports and in messages.
-    public var name: String {
-        switch self {
-        case .reflink: return "reflink"
-        case .copyFileRange: return "copy_file_range"
-        case .sendfile: return "sendfile"
-        case .splice: return "splice"
-        case .readWrite: return "read_write"
-        }
-    }
+    public var name: String { entry.name }
 
     /// Parses a name or alias (`cfr`, `rw`).
     public init?(name: String) {
-        switch name {
-        case "reflink", "ficlone": self = .reflink
-        case "copy_file_range", "cfr": self = .copyFileRange
-        case "sendfile": self = .sendfile
-        case "splice": self = .splice
-        case "read_write", "rw": self = .readWrite
-        default: return nil
-        }
+        guard let e = StrategyTable.all.first(where: { $0.name == name || $0.aliases.contains(name) }) else { return nil }
+        self = e.id
     }
 
     public static func < (a: StrategyID, b: StrategyID) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// How a strategy moves bytes.
+enum StrategyKind: Sendable {
+    /// All of a file at once, before any byte moves (reflink): only first in a chain.
+    case wholeFile
+    /// `[offset, end)` (nil: to EOF), advancing `offset` past every byte that landed, so that
+    /// on failure the next strategy resumes at exactly that byte.
+    case range(@Sendable (_ io: CopyIO, _ offset: inout Int64, _ end: Int64?) -> StepResult)
+}
+
+/// One row of the table: a strategy's names and its way of moving bytes. Each strategy's
+/// file declares its row.
+struct StrategyEntry: Sendable {
+    let id: StrategyID
+    let name: String
+    let aliases: [String]
+    let kind: StrategyKind
+}
+
+/// Every strategy, in `StrategyID` order (auto's). Adding one takes its file, a case of
+/// `StrategyID`, and a line here; counters and reports are sized from this list.
+enum StrategyTable {
+    static let all: [StrategyEntry] = [
+        Reflink.entry,
+        CopyFileRangeCopier.entry,
+        SendfileCopier.entry,
+        SpliceCopier.entry,
+        ReadWriteCopier.entry,
+    ]
 }
 
 /// Which end of a copy a failing call was working on, for GNU's "error reading/writing".

@@ -86,6 +86,11 @@ extension Walker {
             earlier = copiedTo[id]
         }
         if let earlier {
+            if parent == nil && earlier == dst.path {
+                // One directory named twice on the command line: copied once (GNU warns).
+                reporter.message("warning: source directory \(quoted(src.path)) specified more than once")
+                return
+            }
             if isSameEntry(src, Node.operand(earlier)) {
                 operandAbandoned = true  // going on would copy the copy again, as GNU stops
                 fail(CopyError(.intoItself, top.src, top.dst), src, dst, kind: .dir); return
@@ -248,6 +253,17 @@ extension Walker {
         var components = source.bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true).map { Path(bytes: Array($0)) }
         guard !components.isEmpty else { return [] }
         components.removeLast()
+        guard !components.isEmpty else { return [] }
+        // As GNU: when the destination's parent is there already, nothing on the way is made
+        // or brought in line; otherwise every directory on the way is.
+        let whole = components.reduce(directory) { $0.appending($1) }
+        switch sys.stat(At(whole), true) {
+        case .success(let d) where d.isDirectory: return []
+        case .success:
+            context.fail(CopyError(.existsNotDirectory, whole), source: source, dest: whole)
+            return nil
+        case .failure: break
+        }
         var srcPrefix = source.bytes.first == UInt8(ascii: "/") ? Path("/") : Path("")
         var dstPrefix = directory
         var made: [ParentDirectory] = []

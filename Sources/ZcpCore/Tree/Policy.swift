@@ -33,8 +33,10 @@ struct DestinationPolicy {
         /// Copy. `existing` is what stays at the name and is written into (a regular file,
         /// or what a symlink there leads to), or replaced by the link and special-file makers;
         /// nil when the name is free (or holds a dangling symlink, which the regular-file
-        /// copy refuses to write through).
-        case copy(existing: FileStat?)
+        /// copy refuses to write through). `shared`: that file is reached by other names too
+        /// (other hard links, or the symlink at the name led to it), so it may be a source
+        /// of this very run.
+        case copy(existing: FileStat?, shared: Bool = false)
         /// `cp -fb a a`: the file is copied to its backup name, and stays as it is.
         case copyToBackupName(Node, existing: FileStat?)
         /// Move the destination to this name first, then copy to the free name.
@@ -96,7 +98,10 @@ struct DestinationPolicy {
             }
         }
 
-        if !st.isDirectory && options.interactive == .noClobber { return .skip }
+        // -n (GNU 9.1) leaves any existing file, before asking whether it is the source, and
+        // copies a directory into an existing one without asking either.
+        let noClobber = options.interactive == .noClobber
+        if !st.isDirectory && noClobber { return .skip }
         if let backup = forcedBackupOfItself(src.node, dst) {
             // `cp -fb a a`: GNU makes the backup by copying, and leaves the file be.
             switch sys.stat(backup.at, false) {
@@ -104,7 +109,7 @@ struct DestinationPolicy {
             default: return .copyToBackupName(backup, existing: nil)
             }
         }
-        let verdict = sameFileVerdict(src.node, st, dst, lst, followed: followed)
+        let verdict = noClobber ? .distinct : sameFileVerdict(src.node, st, dst, lst, followed: followed)
         if verdict == .same { return .refuse(CopyError(.sameFile, src.node.path, dst.path)) }
         if !st.isDirectory {
             switch options.update {
@@ -153,7 +158,7 @@ struct DestinationPolicy {
         if src.commandLine && made.map(lst.isSameFile) == true && !backups && lst.kind == .symlink {
             return .refuse(CopyError(.throughJustCreatedSymlink, dst.path, src.node.path))
         }
-        return .copy(existing: dstSt)
+        return .copy(existing: dstSt, shared: dstSt.nlink > 1 || lst.kind == .symlink)
     }
 
     var makesBackups: Bool { options.backup.map { $0 != .none } ?? false }
@@ -198,7 +203,7 @@ struct DestinationPolicy {
             dstSt = target
         }
         let same = st.isSameFile(as: dstSt)
-        if same && options.hardLink && !st.isDirectory { return .nothingToDo }
+        if same && options.hardLink { return .nothingToDo }
         let srcLink: FileStat, dstLink: FileStat, sameLink: Bool
         if neverFollow {
             sameLink = same
@@ -254,7 +259,10 @@ struct DestinationPolicy {
     /// GNU's exception to "are the same file" when backups are made: `cp -fb a a` (one name,
     /// spelt the same, with --force) copies the file to its backup name; returns that node.
     private func forcedBackupOfItself(_ src: Node, _ dst: Node) -> Node? {
-        guard makesBackups, options.force, src.path == dst.path else { return nil }
+        // Only for SOURCE DEST spelt alike (not into a directory), naming a regular file.
+        guard makesBackups, options.force, src.path == dst.path, options.targetDirectory == nil,
+              dst.path == options.destination else { return nil }
+        guard case .success(let target) = sys.stat(dst.at, true), target.kind == .file else { return nil }
         return backupNode(of: dst)
     }
 }
@@ -262,7 +270,8 @@ struct DestinationPolicy {
 extension DestinationPolicy.Decision: CustomStringConvertible {
     var description: String {
         switch self {
-        case .copy(let e): return "copy(existing: \(e.map { String($0.kind.rawValue) } ?? "nil"))"
+        case .copy(let e, let shared):
+            return "copy(existing: \(e.map { String($0.kind.rawValue) } ?? "nil")\(shared ? ", shared" : ""))"
         case .copyToBackupName(let n, _): return "copyToBackupName(\(n.path))"
         case .backUp(let n): return "backUp(\(n.path))"
         case .remove: return "remove"

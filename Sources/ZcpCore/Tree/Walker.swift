@@ -122,13 +122,14 @@ public final class Walker {
                                          Prompt.ask("\(reporter.program): overwrite \(quoted(path))? ", sys: sys)
                                      })
         var existing: FileStat?
+        var shared = false
         var backup: Node? = nil
         let id = FileID(st)
         // Following symlinks can meet one file twice even with one link (GNU tracks it too).
         let keepsLink = options.preserve.links && !options.hardLink && !st.isDirectory
             && (st.nlink > 1 || deref == .always || (deref == .commandLineOnly && commandLine))
         switch decision {
-        case .copy(let e): existing = e
+        case .copy(let e, let s): existing = e; shared = s
         case .copyToBackupName(let node, let e): dst = node; existing = e
         case .skip:
             reporter.skipped(dst.path); return
@@ -150,11 +151,15 @@ public final class Walker {
             return
         case .refuse(let e): fail(e, src, dst, kind: st.kind); return
         case .backUp(let node):
+            // Renaming or removing a name may touch a file a queued job reads (another link
+            // of it changes its ctime): after what is queued, in the walk's order.
+            startedPool?.drain()
             if case .failure(let e) = sys.rename(dst.at, node.at), e != .ENOENT {
                 fail(CopyError(.backup, dst.path, node.path, errno: e, syscall: .rename), src, dst, kind: st.kind); return
             }
             backup = node
         case .remove:
+            startedPool?.drain()
             if let e = context.remove(dst) { fail(e, src, dst, kind: st.kind); return }
         }
         if st.isDirectory {
@@ -179,7 +184,11 @@ public final class Walker {
             && (st.kind == .file || (st.kind != .symlink && policy.copiesAsRegularFile(st)))
         let job = FileJob(source: src, dest: dst, follow: follow, existing: existing, record: record, parent: parent,
                           backup: backup)
-        if asRegular, let parent, st.kind == .file, !keepsLink, let pool = threads() {
+        if shared {
+            // Written in place into a file other names reach (perhaps a source of this run):
+            // on the walker, after what is queued, so the outcome is the walk's order's.
+            startedPool?.drain()
+        } else if asRegular, let parent, st.kind == .file, !keepsLink, let pool = threads() {
             // The data and metadata of a plain file: a pool thread's job.
             parent.retain()
             pool.submit { [context] worker in context.run(job, on: worker) }
@@ -283,7 +292,7 @@ public final class Walker {
         case .success(let t): target = t
         }
         // A name the policy left in place is replaced only with -f (GNU's force_symlinkat).
-        if existing != nil, options.force, !keepsExistingDestination, case .failure(let e) = sys.unlink(dst.at) {
+        if existing != nil, options.force, case .failure(let e) = sys.unlink(dst.at) {
             return CopyError(.removeExisting, dst.path, errno: e, syscall: .unlink)
         }
         if case .failure(let e) = sys.symlink(target, dst.at) {
