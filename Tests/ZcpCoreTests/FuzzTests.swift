@@ -53,6 +53,7 @@ final class FuzzTests: XCTestCase {
                 XCTAssertFalse(o.hardLink && o.symbolicLink, "\(args)")
                 if let j = o.jobs { XCTAssertTrue(j >= 1 && j <= 1024, "\(args)") }
                 XCTAssertFalse(o.strategyChain.isEmpty && o.reflink != .never, "\(args)")
+                XCTAssertFalse(o.strategies.dropFirst().contains(.reflink), "reflink only first: \(args)")
             }
         }
     }

@@ -208,4 +208,12 @@ differ "operand: same file" setup_names -- good good
 differ "operand: into itself" setup_names -- -r dir dir/inside
 differ "operand: all of them" setup_names -- -v nothere "$(printf 'new\nline')" '' - "$(printf 'bad\xff')" dir good d/
 
+# Every failure leaves a report record and counts in --stats, so they agree with the status.
+(cd "$WORK" && rm -rf rec && mkdir -p rec/d && cd rec && printf 'x\n' > f1 &&
+ "$ZCP" --stats --report=r.jsonl nope f1 d 2>err); st=$?
+eq "failed operand: status" 1 "$st"
+eq "failed operand: a report line for it" 1 "$(grep -c '"source":"nope".*"status":"error".*"errno":"ENOENT"' "$WORK/rec/r.jsonl")"
+eq "failed operand: --stats counts it" 1 "$(grep -c '1 files, .*; 1 failed$' "$WORK/rec/err")"
+eq "failed operand: the others copied" x "$(cat "$WORK/rec/d/f1")"
+
 finish
