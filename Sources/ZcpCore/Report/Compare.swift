@@ -20,7 +20,7 @@ struct StrategyComparison {
     }
 
     /// Counts the calls that move data (or try to), through the syscall table.
-    final class CallCounter: @unchecked Sendable {
+    final class CallCounter: @unchecked Sendable {  // the count changes only under its lock
         private let lock = Lock()
         private var count = 0
         func add() { lock.locked { count += 1 } }

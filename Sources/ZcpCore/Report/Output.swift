@@ -2,7 +2,7 @@ import Glibc
 
 /// A buffered writer on a descriptor (stdout, a report file), flushed when full, on request
 /// and at exit. Terminals are written line by line.
-public final class Output: @unchecked Sendable {
+public final class Output: @unchecked Sendable {  // its buffer changes only under its own lock
     public let fd: Int32
     private var buffer: [UInt8] = []
     private let lineBuffered: Bool

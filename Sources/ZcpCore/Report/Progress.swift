@@ -5,7 +5,7 @@ import Glibc
 /// of the total, files, rate, time left and the file being copied. Drawn only when stderr is
 /// a terminal. The reporter erases it before any other line goes out, under its lock, so
 /// `-v` lines and messages never share a line with it.
-final class ProgressLine: @unchecked Sendable {
+final class ProgressLine: @unchecked Sendable {  // its state changes only under the reporter's lock
     private let lock: Lock
     private let started = zcp_monotonic_ns()
     private let bytesAtStart = zcp_progress_bytes()

@@ -3,7 +3,7 @@ import Glibc
 
 /// Where every finished object is told: `-v` and `--debug` lines on stdout, the JSON-lines
 /// report, the `--stats` totals, and error messages on stderr. Safe to call from workers.
-public final class Reporter: @unchecked Sendable {
+public final class Reporter: @unchecked Sendable {  // mutable state only under `lock`
     public let program: String
     private let verbose: Bool
     private let debug: Bool

@@ -76,7 +76,7 @@ public final class Worker {
 /// EOPNOTSUPP or ENOTTY at offset 0), kept for the rest of the run, so that a tree of small
 /// files does not ask the kernel the same question once per file. Only auto uses it; the
 /// report marks such a fallback `remembered`.
-public final class RefusalMemo: @unchecked Sendable {
+public final class RefusalMemo: @unchecked Sendable {  // the table changes only under its lock
     public struct Pair: Hashable, Sendable {
         var source: UInt64
         var destination: UInt64
