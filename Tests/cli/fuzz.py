@@ -238,7 +238,11 @@ def run_side(case, root, program, extra):
                 line = "PROG:" + line[len(program) + 1:]
             lines.append(line.replace(f"Try '{program} --help'", "Try 'PROG --help'"))
         return lines
-    return status, norm(out), norm(err), snapshot(root, case)
+    try:
+        tree = snapshot(root, case)
+    except RecursionError:
+        tree = [RUNAWAY]
+    return status, norm(out), norm(err), tree
 
 
 def preserves_times(case):
@@ -288,6 +292,7 @@ def snapshot(root, case):
 
 # Deliberate differences and outcomes that cannot be compared, each with its reason. Gets the
 # case and both outcomes; returns the reason when the divergence is one of them.
+RUNAWAY = "(a tree too deep to walk)"
 GNU_95_BACKUP = "PROG: --backup is mutually exclusive with -n or --update=none-fail"
 GNU_91_BACKUP = "PROG: options --backup and --no-clobber are mutually exclusive"
 
@@ -307,6 +312,10 @@ def deliberate(case, gnu, zcp):
             and not any("cannot create directory" in l for l in zcp[2]):
         return "GNU 9.1's --parents reuses the previous operand's new-directory flag"
     into = lambda o: any("into itself" in l for l in o[2])
+    # GNU 9.1 copies a directory into itself through a symlink (-rl, -rL) until names grow too
+    # long; zcp stops where its table of copied directories says so.
+    if gnu[3] == [RUNAWAY] and zcp[3] != [RUNAWAY] and into(zcp):
+        return "GNU 9.1 recurses into its own copy until ENAMETOOLONG"
     if gnu[0] == zcp[0] and into(gnu) and into(zcp):
         return "walk order by inode numbers"
     return None
@@ -321,8 +330,7 @@ def compare(case, base, zcp_bin):
         gnu = run_side(case, g_root, GNU_CP, [])
         zcp = run_side(case, z_root, zcp_bin, case.jobs)
     finally:
-        for d in (g_root, z_root):
-            shutil.rmtree(d, ignore_errors=True)
+        subprocess.run(["rm", "-rf", g_root, z_root])
     diffs = []
     if gnu[0] == "timeout" and zcp[0] == "timeout":
         raise RuntimeError("both blocked (a FIFO written to)")
@@ -394,7 +402,7 @@ def main():
                     if a.show:
                         print(f"ok   {case.reproducer()}")
     finally:
-        shutil.rmtree(base, ignore_errors=True)
+        subprocess.run(["rm", "-rf", base])
     print(f"fuzz: {passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 

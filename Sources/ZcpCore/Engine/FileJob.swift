@@ -125,7 +125,8 @@ extension RunContext {
             failure = Metadata(context: self).apply(st, to: .descriptor(source: srcFd, copy: dstFd), path: dst.path,
                                                     isNew: created && !atomic,
                                                     inheritsNoACL: parent?.hasDefaultACL == false,
-                                                    record: &record, replacing: atomic ? existing : nil)
+                                                    record: &record, replacing: atomic ? existing : nil,
+                                                    owned: atomic ? nil : existing)
         }
         if failure == nil && options.fsync, case .failure(let e) = retryingEINTR({ sys.fsync(dstFd) }) {
             failure = CopyError(.sync, dst.path, errno: e, syscall: .fsync)

@@ -35,9 +35,12 @@ struct Metadata {
     /// such as a set-group-ID bit). `inheritsNoACL`: the copy was made in a directory without a
     /// default ACL, so a new copy holds no ACL of its own. `replacing`: the destination an
     /// --atomic copy takes the place of, whose mode the copy keeps unless the mode is preserved
-    /// (as an in-place overwrite would).
+    /// (as an in-place overwrite would). `owned`: what was at the destination already (an
+    /// in-place overwrite, an existing directory): if it has the source's owner and group, no
+    /// chown is made (GNU), which would clear its set-id bits for nothing.
     func apply(_ st: FileStat, to target: MetadataTarget, path: Path, isNew: Bool, created: UInt32? = nil,
-               inheritsNoACL: Bool = false, record: inout FileRecord, replacing: FileStat? = nil) -> CopyError? {
+               inheritsNoACL: Bool = false, record: inout FileRecord, replacing: FileStat? = nil,
+               owned: FileStat? = nil) -> CopyError? {
         var first: CopyError? = nil
         func note(_ attribute: String, _ e: CopyError?, ok: String = "ok") {
             keep(attribute, e?.errno?.name ?? (e == nil ? ok : "error"), in: &record)
@@ -52,7 +55,9 @@ struct Metadata {
             note("timestamps", r.error.map { CopyError(.preserveTimes, path, errno: $0, syscall: .futimens) })
         }
         var ownershipKept = true
-        if preserve.ownership {
+        if preserve.ownership, let o = owned, !isNew, o.uid == st.uid, o.gid == st.gid {
+            note("ownership", nil)
+        } else if preserve.ownership {
             let r = chown(target, st.uid, st.gid)
             if case .failure(let e) = r {
                 ownershipKept = false

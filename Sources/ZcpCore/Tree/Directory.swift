@@ -20,6 +20,8 @@ final class DirectoryTask: @unchecked Sendable {
     var dstID: Walker.FileID? = nil
     /// The mode a directory this run made came out with.
     var createdMode: UInt32? = nil
+    /// The directory that was there already, as the policy saw it (nil: made by this run).
+    var existing: FileStat? = nil
     /// Whether the copy has a default ACL while its contents arrive (what is made in it
     /// inherits one); asked only when -a could skip the ACL step for what has none.
     var hasDefaultACL = true
@@ -149,6 +151,7 @@ extension Walker {
         let task = DirectoryTask(src: src, dst: dst, st: st, srcFd: srcFd, dstFd: dstFd,
                                  isNew: existing == nil, parent: parent, record: record, open: openDirectories)
         task.dstID = dstID
+        task.existing = existing
         task.createdMode = createdMode
         if options.preserve.mode && options.preserve.xattr, case .success(let names) = sys.listXattrs(.fd(dstFd)) {
             task.hasDefaultACL = names.contains(XattrCopier.defaultACL)
@@ -230,7 +233,7 @@ extension RunContext {
         record.error = Metadata(context: self).apply(task.st, to: .descriptor(source: task.srcFd, copy: task.dstFd),
                                                      path: task.dst.path, isNew: task.isNew, created: task.createdMode,
                                                      inheritsNoACL: task.parent?.hasDefaultACL == false,
-                                                     record: &record)
+                                                     record: &record, owned: task.existing)
         if task.srcFd >= 0 { _ = sys.close(task.srcFd) }
         if task.dstFd >= 0 { _ = sys.close(task.dstFd) }
         task.open.add(-1)

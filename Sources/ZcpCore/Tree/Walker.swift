@@ -273,6 +273,8 @@ public final class Walker {
         if replacing, case .failure(.EEXIST) = result {
             if case .success(let a) = sys.stat(first, follow), case .success(let b) = sys.stat(dst.at, false),
                a.isSameFile(as: b) {
+                // Already that file: GNU's replacing link leaves it so, and says "removed".
+                if !options.hardLink { reporter.removed(dst.path) }
                 return nil
             }
             if let e = context.remove(dst, tell: !options.hardLink) { return e }
