@@ -53,14 +53,24 @@ done
 
 # --- Signals ---------------------------------------------------------------------------------
 # A FIFO that delivers 3 bytes and then stalls: zcp is blocked in read when the signal comes.
+# The writer holds the FIFO open until the test kills it, and the signal is sent only once the
+# 3 bytes have reached the copy: conditions, not times (30 s at the most).
 mkfifo fifo
-stall() { ( printf abc; sleep 5 ) > fifo & WRITER=$!; }
+stall() { ( printf abc; exec sleep 600 ) > fifo & WRITER=$!; }
+wait_for_size() { # wait_for_size SIZE 'GLOB': until a file the glob names (now) has SIZE bytes
+    local want=$1 pattern=$2 f
+    for _ in $(seq 300); do
+        for f in $pattern; do [ "$(stat -c %s "$f" 2>/dev/null)" == "$want" ] && return 0; done
+        sleep 0.1
+    done
+    return 1
+}
 for sig in TERM HUP INT; do
     rm -f out r.json
     stall
     # INT: started with job control so the shell does not ignore it for the background job.
     set -m; "$ZCP" --copy-contents --report=r.json fifo out 2>err & pid=$!; set +m
-    sleep 0.5; kill -$sig $pid; wait $pid; st=$?
+    wait_for_size 3 out; kill -$sig $pid; wait $pid; st=$?
     kill $WRITER 2>/dev/null; wait $WRITER 2>/dev/null
     case $sig in TERM) n=15;; HUP) n=1;; INT) n=2;; esac
     eq "SIG$sig: exit status 128+$n" $((128 + n)) "$st"
@@ -73,22 +83,22 @@ done
 # An existing destination overwritten in place is said to be incomplete.
 printf 'old contents\n' > out
 stall; "$ZCP" --copy-contents fifo out 2>err & pid=$!
-sleep 0.5; kill -TERM $pid; wait $pid; st=$?; kill $WRITER 2>/dev/null; wait $WRITER 2>/dev/null
+wait_for_size 3 out; kill -TERM $pid; wait $pid; st=$?; kill $WRITER 2>/dev/null; wait $WRITER 2>/dev/null
 eq "SIGTERM in place: exit status" 143 "$st"
 eq "SIGTERM in place: message" "zcp: copying 'fifo' to 'out' interrupted by SIGTERM; 'out' may be incomplete" "$(zerr err)"
 # --atomic: untouched, no temporary file.
 mkdir -p atomicdir; printf 'old\n' > atomicdir/t
 stall; "$ZCP" --atomic --copy-contents fifo atomicdir/t 2>err & pid=$!
-sleep 0.5; kill -TERM $pid; wait $pid; st=$?; kill $WRITER 2>/dev/null; wait $WRITER 2>/dev/null
+wait_for_size 3 'atomicdir/.t.zcp-*'; kill -TERM $pid; wait $pid; st=$?; kill $WRITER 2>/dev/null; wait $WRITER 2>/dev/null
 eq "SIGTERM --atomic: exit status" 143 "$st"
 eq "SIGTERM --atomic: destination untouched" "old" "$(cat atomicdir/t)"
 eq "SIGTERM --atomic: no temporary left" "t" "$(ls -A atomicdir)"
 # Trees: the copy stops at the stalled FIFO of the second operand; what the first operand
 # copied stays, the partial file goes, the third operand is not started.
 rm -rf t1 t2 t3 dest; mkdir t1 t2 t3 dest; printf one > t1/a; mkfifo t2/b; printf three > t3/c
-( printf xyz; sleep 5 ) > t2/b & WRITER=$!
+( printf xyz; exec sleep 600 ) > t2/b & WRITER=$!
 "$ZCP" -R --copy-contents -j 2 t1 t2 t3 dest 2>err & pid=$!
-sleep 0.5; kill -TERM $pid; wait $pid; st=$?; kill $WRITER 2>/dev/null; wait $WRITER 2>/dev/null
+wait_for_size 3 dest/t2/b; kill -TERM $pid; wait $pid; st=$?; kill $WRITER 2>/dev/null; wait $WRITER 2>/dev/null
 eq "SIGTERM tree: exit status" 143 "$st"
 check "SIGTERM tree: partial FIFO copy removed" test ! -e dest/t2/b
 eq "SIGTERM tree: finished operand kept" one "$(cat dest/t1/a 2>/dev/null)"
@@ -184,7 +194,10 @@ rm -f large/src
 # file must land in the directory zcp opened, never through the symlink.
 rm -rf src dst victim; mkdir -p src/sub dst/sub victim
 mkfifo src/sub/a; printf secret > src/sub/b
-( exec 3>src/sub/a; sleep 1; mv dst/sub dst/sub.moved; ln -s "$WORK/victim" dst/sub; printf data >&3 ) &
+# The swap waits for a condition: zcp has the FIFO open and has made its copy's file.
+( exec 3>src/sub/a
+  for _ in $(seq 300); do [ -e dst/sub/a ] && break; sleep 0.1; done
+  mv dst/sub dst/sub.moved; ln -s "$WORK/victim" dst/sub; printf data >&3 ) &
 w=$!
 "$ZCP" -R --copy-contents src/sub dst 2>err; st=$?; wait $w
 eq "swapped directory: exit status" 0 "$st"
