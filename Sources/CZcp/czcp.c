@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <linux/magic.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/sendfile.h>
@@ -83,10 +84,19 @@ static struct {
   _Atomic(char *) name;
 } cleanup[CLEANUP_SLOTS];
 static volatile sig_atomic_t pending_signal;
+/* The self-pipe: the handler writes a byte, so a wait that polls it wakes whenever the signal
+   came (before the wait or during it) and on whichever thread the handler ran. */
+static int stop_pipe[2] = {-1, -1};
 
 static void on_signal(int sig) {
   if (pending_signal == 0) {
     pending_signal = sig;
+    if (stop_pipe[1] >= 0) {
+      int saved = errno;
+      ssize_t ignored = write(stop_pipe[1], "s", 1);
+      (void)ignored;
+      errno = saved;
+    }
     return;
   }
   // Asked twice: no more waiting for the copies to wind down.
@@ -98,6 +108,7 @@ static void on_signal(int sig) {
 }
 
 void zcp_install_signal_handlers(void) {
+  if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0) stop_pipe[0] = stop_pipe[1] = -1;
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
@@ -115,6 +126,18 @@ void zcp_install_signal_handlers(void) {
 }
 
 int zcp_pending_signal(void) { return pending_signal; }
+
+int zcp_wait_readable(int fd) {
+  struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = stop_pipe[0], .events = POLLIN}};
+  for (;;) {
+    if (pending_signal) return 0;
+    int r = poll(p, stop_pipe[0] >= 0 ? 2 : 1, -1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return -1;
+    if (stop_pipe[0] >= 0 && p[1].revents) return 0;
+    return 1;
+  }
+}
 
 int zcp_cleanup_register(int dirfd, const char *name) {
   char *copy = strdup(name);

@@ -37,6 +37,9 @@ int zcp_read_directory(int fd, void *context,
 // EFBIG and EPIPE.
 void zcp_install_signal_handlers(void);
 int zcp_pending_signal(void);
+/* Waits until `fd` can be read (1; also at EOF or on an error there) or a stop signal came
+   (0), whenever it came; -1 with errno when poll fails. */
+int zcp_wait_readable(int fd);
 // A partly written file to remove if the process must exit from a signal handler.
 int zcp_cleanup_register(int dirfd, const char *name);
 void zcp_cleanup_clear(int slot);

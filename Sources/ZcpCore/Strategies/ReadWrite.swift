@@ -30,6 +30,12 @@ enum ReadWriteCopier: RangeCopier {
         let buffer = io.worker.buffer
         while end.map({ offset < $0 }) ?? true {
             if let stop = stopRequested(.read) { return stop }
+            // A FIFO or terminal may block for good: wait for data or a stop signal first.
+            switch io.sys.waitReadable(io.src) {
+            case .success(false): return stopRequested(.read) ?? .failed(StrategyFailure(syscall: .read, errno: .EINTR, side: .either))
+            case .failure(let e): return .failed(StrategyFailure(syscall: .read, errno: e, side: .read))
+            case .success(true): break
+            }
             let want = chunk(offset, end, cap: Worker.bufferSize)
             switch retryingEINTR({ io.sys.read(io.src, buffer, want) }) {
             case .failure(let e): return .failed(StrategyFailure(syscall: .read, errno: e, side: .read))

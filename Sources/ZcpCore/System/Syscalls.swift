@@ -29,6 +29,10 @@ public struct Syscalls: Sendable {
     public var seekHole: @Sendable (_ fd: Int32, _ offset: Int64) -> SysResult<Int64>
     public var seekSet: @Sendable (_ fd: Int32, _ offset: Int64) -> SysResult<Int64>
     public var read: @Sendable (_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> SysResult<Int>
+    /// poll(2) on `fd` and the stop signals' self-pipe: true once `fd` can be read (or is at
+    /// EOF), false once a stop signal came, whenever it came (a read that would block cannot
+    /// miss one that arrived just before it).
+    public var waitReadable: @Sendable (_ fd: Int32) -> SysResult<Bool>
     public var pread: @Sendable (_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int, _ offset: Int64) -> SysResult<Int>
     public var pwrite: @Sendable (_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int, _ offset: Int64) -> SysResult<Int>
     /// write(2) at the file position, for destinations that cannot seek (FIFOs, terminals).
@@ -122,6 +126,13 @@ extension Syscalls {
         seekHole: { fd, offset in valueOrErrno(zcp_seek_hole(fd, offset)) },
         seekSet: { fd, offset in valueOrErrno(Int64(Glibc.lseek(fd, off_t(offset), SEEK_SET))) },
         read: { fd, buf, n in valueOrErrno(Glibc.read(fd, buf, n)) },
+        waitReadable: { fd in
+            switch zcp_wait_readable(fd) {
+            case 1: return .success(true)
+            case 0: return .success(false)
+            default: return .failure(.current)
+            }
+        },
         pread: { fd, buf, n, off in valueOrErrno(Glibc.pread(fd, buf, n, off_t(off))) },
         pwrite: { fd, buf, n, off in valueOrErrno(Glibc.pwrite(fd, buf, n, off_t(off))) },
         write: { fd, buf, n in valueOrErrno(Glibc.write(fd, buf, n)) },
