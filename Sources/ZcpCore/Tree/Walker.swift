@@ -209,7 +209,7 @@ public final class Walker {
         } else if st.kind == .symlink {
             record.error = copySymlink(src, st, to: dst, existing: existing, record: &record)
         } else {
-            record.error = makeSpecialFile(src, st, at: dst, existing: existing, record: &record)
+            record.error = makeSpecialFile(src, st, at: dst, record: &record)
         }
         if record.error == nil && keepsLink { copiedTo[id] = dst.path }
         context.undoBackup(backup, of: dst, after: record.error)
@@ -248,9 +248,6 @@ public final class Walker {
         else { return true }
         return d.isSameFile(as: here)
     }
-
-    /// --attributes-only never replaces what is there, but for --remove-destination (GNU 9).
-    private var keepsExistingDestination: Bool { options.attributesOnly && !options.removeDestination }
 
     private func makeSymbolicLink(to target: Path, at dst: Node, replacing existing: FileStat?) -> CopyError? {
         if target.bytes.first != UInt8(ascii: "/") && !isWorkingDirectory(dst.at.directory) {
@@ -303,8 +300,7 @@ public final class Walker {
         return Metadata(context: context).apply(st, to: .symlink(copy: dst.at), path: dst.path, isNew: true, record: &record)
     }
 
-    private func makeSpecialFile(_ src: Node, _ st: FileStat, at dst: Node, existing: FileStat?,
-                                 record: inout FileRecord) -> CopyError? {
+    private func makeSpecialFile(_ src: Node, _ st: FileStat, at dst: Node, record: inout FileRecord) -> CopyError? {
         // A name the policy left in place stays: mknod says it exists, as GNU's does.
         let perm = Metadata.specialCreationMode(st, preserveOwnership: options.preserve.ownership)
         if case .failure(let e) = sys.mknod(dst.at, (st.mode & 0o170000) | perm, st.rdev) {
