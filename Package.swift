@@ -12,10 +12,12 @@ let package = Package(
         .target(name: "CZcp"),
         // POSIX ACLs through libacl.
         .systemLibrary(name: "CAcl", pkgConfig: "libacl", providers: [.apt(["libacl1-dev"])]),
+        // XXH3-128 digests (--verify, --resume) through libxxhash.
+        .systemLibrary(name: "CXxhash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
         // The engine: command line, strategies, extents, metadata, tree walking, reporting.
         // Exclusive access is checked at compile time; the run-time checks cost a call on
         // every access to a class's stored property in the per-file path.
-        .target(name: "ZcpCore", dependencies: ["CZcp", "CAcl"],
+        .target(name: "ZcpCore", dependencies: ["CZcp", "CAcl", "CXxhash"],
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
         // A thin entry point. The Swift runtime and libstdc++ are linked statically and the
         // executable is not position-independent: no symbol lookups or relative relocations

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/sendfile.h>
+#include <sys/uio.h>
 #include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -201,4 +202,19 @@ int zcp_terminal_width(int fd) {
 void zcp_sleep_ms(int ms) {
   struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
   nanosleep(&ts, NULL);
+}
+
+#ifndef RWF_DONTCACHE
+#define RWF_DONTCACHE 0x00000080
+#endif
+
+ssize_t zcp_pread_dontcache(int fd, void *buf, size_t count, int64_t offset) {
+  struct iovec iov = {.iov_base = buf, .iov_len = count};
+  return preadv2(fd, &iov, 1, (off_t)offset, RWF_DONTCACHE);
+}
+
+int zcp_fadvise_dontneed(int fd, int64_t offset, int64_t length) {
+  int rc = posix_fadvise(fd, (off_t)offset, (off_t)length, POSIX_FADV_DONTNEED);
+  if (rc != 0) { errno = rc; return -1; }
+  return 0;
 }

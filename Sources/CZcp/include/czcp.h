@@ -21,6 +21,11 @@ int64_t zcp_seek_data(int fd, int64_t offset);
 int64_t zcp_seek_hole(int fd, int64_t offset);
 long zcp_fs_type(int fd);
 int zcp_fadvise_sequential(int fd);
+// preadv2 with RWF_DONTCACHE: read without leaving the pages cached (EOPNOTSUPP where the
+// filesystem cannot, as tmpfs).
+ssize_t zcp_pread_dontcache(int fd, void *buf, size_t count, int64_t offset);
+// posix_fadvise(POSIX_FADV_DONTNEED) over [offset, offset+length) (length 0: to the end).
+int zcp_fadvise_dontneed(int fd, int64_t offset, int64_t length);
 
 int zcp_pipe(int fds[2]);
 int zcp_stat(const char *path, int follow, struct stat *st);

@@ -86,6 +86,12 @@ public struct Options: Sendable {
     public var atomic = false
     /// fsync each copied file (and, with --atomic, its directory after the rename).
     public var fsync = false
+    /// Compare each copy, as stored, with its source by XXH3-128 digests before keeping it.
+    public var verify = false
+    /// Keep what a failed or stopped copy wrote (as a prefix of the source) instead of removing it.
+    public var partial = false
+    /// Skip destinations that are complete; continue those that hold a prefix of the source.
+    public var resume = false
     /// Threads copying the files of a tree; nil: one per online CPU (recursive copies only).
     public var jobs: Int? = nil
 

@@ -24,7 +24,7 @@ public struct CommandLineParser {
         case copyContents = 256, debug, stats, report, strategy, noPreserve, preserve, reflink
         case sparse, stripTrailingSlashes, help, version, attributesOnly, backup, context
         case keepDirectorySymlink, parents, removeDestination, update
-        case atomic, fsync, compareStrategies
+        case atomic, fsync, compareStrategies, verify, partial, resume
     }
 
     static let shortOptions = "abdfgHij:lLnpPrRsS:t:TuvxZ"
@@ -34,6 +34,9 @@ public struct CommandLineParser {
         ("atomic", no_argument, Long.atomic.rawValue),
         ("compare-strategies", optional_argument, Long.compareStrategies.rawValue),
         ("fsync", no_argument, Long.fsync.rawValue),
+        ("partial", no_argument, Long.partial.rawValue),
+        ("resume", no_argument, Long.resume.rawValue),
+        ("verify", no_argument, Long.verify.rawValue),
         ("jobs", required_argument, Int32(UInt8(ascii: "j"))),
         ("progress", no_argument, Int32(UInt8(ascii: "g"))),
         ("attributes-only", no_argument, Long.attributesOnly.rawValue),
@@ -146,6 +149,9 @@ public struct CommandLineParser {
             case Long.stats.rawValue: options.stats = true
             case Long.atomic.rawValue: options.atomic = true
             case Long.fsync.rawValue: options.fsync = true
+            case Long.verify.rawValue: options.verify = true
+            case Long.partial.rawValue: options.partial = true
+            case Long.resume.rawValue: options.resume = true
             case Int32(UInt8(ascii: "g")): options.progress = true
             case Int32(UInt8(ascii: "j")):
                 guard let n = Self.positiveNumber(arg ?? ""), n <= 1024 else {

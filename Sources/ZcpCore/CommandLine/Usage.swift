@@ -50,6 +50,9 @@ enum Usage {
           -L, --dereference            always follow symbolic links in SOURCE
           -n, --no-clobber             never overwrite an existing file (overrides an
                                          earlier -i)
+              --partial                keep what a failed or stopped copy wrote (a
+                                         prefix of SOURCE, resumable) instead of
+                                         removing it
           -P, --no-dereference         never follow symbolic links in SOURCE
           -p                           same as --preserve=mode,ownership,timestamps
               --preserve[=ATTR_LIST]   keep these attributes (default:
@@ -64,6 +67,9 @@ enum Usage {
                                          never
               --remove-destination     remove each existing destination before opening
                                          it (compare --force)
+              --resume                 skip destinations that are complete (same size
+                                         and mtime); continue those that hold a prefix
+                                         of SOURCE (checked by XXH3) from where it ends
               --report=FILE            write one JSON object per copied object to FILE
                                          ('-' for standard output) as each one finishes
               --sparse=WHEN            holes in SOURCE: auto and always keep them,
@@ -85,6 +91,9 @@ enum Usage {
                                          none (skip them), none-fail (skip and fail),
                                          older (default: only those older than SOURCE)
           -v, --verbose                say what is being copied
+              --verify                 compare each copy, read back from storage, with
+                                         its SOURCE by XXH3-128 digests; a mismatch is
+                                         that file's error
           -x, --one-file-system        stay on the filesystem of each SOURCE
           -Z                           accepted; this kernel has no SELinux
               --context[=CTX]          accepted with a warning when CTX is given

@@ -33,6 +33,15 @@ public struct CopyError: Error, Sendable {
         case atomicRename
         /// --fsync: the data could not be made durable.
         case sync
+        /// --verify: the copy, read back, is not the source (path: the copy, path2: the source).
+        case verifyMismatch(source: Digest, copy: Digest)
+    }
+
+    /// --partial: what a failed copy left at its name (a prefix of the source).
+    public struct KeptPartial: Sendable {
+        public var path: Path
+        public var bytes: Int64
+        public var of: Int64
     }
 
     public var what: What
@@ -45,8 +54,12 @@ public struct CopyError: Error, Sendable {
     /// An existing destination was being overwritten in place when the data failed: it is
     /// neither the old file nor the new one.
     public var incompleteDestination: Path? = nil
+    /// --partial kept the bytes written.
+    public var keptPartial: KeptPartial? = nil
 
     /// The data arrived; only an attribute could not be kept (the copy stays).
+    public var isVerifyMismatch: Bool { if case .verifyMismatch = what { return true } else { return false } }
+
     public var isMetadata: Bool {
         switch what {
         case .preserveTimes, .preservePermissions, .preserveOwnership, .preserveXattr: return true

@@ -68,10 +68,25 @@ extension RunContext {
         var created = false
         var dstFd: Int32 = -1
         var target = dst  // where the bytes go: the destination, or the temporary beside it
-        if existing != nil && !atomic {
+        // --verify reads the copy back, --resume its prefix.
+        let access = (options.verify || options.resume) && !options.attributesOnly ? O_RDWR : O_WRONLY
+        var resumeAt: Int64 = 0
+        worker.hashing = false
+        if options.resume && !options.attributesOnly && st.kind == .file {
+            switch resumePoint(job, st: st, srcFd: srcFd, atomic: atomic, worker: worker, record: &record) {
+            case .failure(let e): return e
+            case .success(nil): break
+            case .success(let point?):
+                dstFd = point.fd
+                target = point.target
+                resumeAt = point.at
+                created = atomic  // a temporary of ours: removed again if this copy fails
+            }
+        }
+        if dstFd < 0 && existing != nil && !atomic {
             // --attributes-only leaves existing data alone.
             let truncate = options.attributesOnly ? 0 : O_TRUNC
-            switch retryingEINTR({ sys.open(dst.at, O_WRONLY | truncate, 0) }) {
+            switch retryingEINTR({ sys.open(dst.at, access | truncate, 0) }) {
             case .success(let fd): dstFd = fd
             case .failure(let e):
                 guard options.force else { return CopyError(.openForWriting, dst.path, errno: e, syscall: .open) }
@@ -88,7 +103,7 @@ extension RunContext {
                 // Someone else's file at the temporary's name (planted, or a race) is never
                 // followed or reused: another unpredictable name is tried.
                 if atomic { target = temporarySibling(of: dst) }
-                opened = retryingEINTR({ sys.open(target.at, O_WRONLY | O_CREAT | O_EXCL, mode) })
+                opened = retryingEINTR({ sys.open(target.at, access | O_CREAT | O_EXCL, mode) })
                 tries += 1
             } while atomic && tries < 100 && opened.error == .EEXIST
             switch opened {
@@ -96,7 +111,7 @@ extension RunContext {
                 // A symlink that leads nowhere: GNU does not write through it, unless
                 // POSIXLY_CORRECT asks for its target to be made.
                 guard getenv("POSIXLY_CORRECT") != nil else { return CopyError(.danglingDestination, dst.path) }
-                switch retryingEINTR({ sys.open(dst.at, O_WRONLY | O_CREAT, mode) }) {
+                switch retryingEINTR({ sys.open(dst.at, access | O_CREAT, mode) }) {
                 case .failure(let e): return CopyError(.create(.file), dst.path, errno: e, syscall: .open)
                 case .success(let fd): dstFd = fd
                 }
@@ -109,17 +124,36 @@ extension RunContext {
                 created = true
             }
         }
-        // If a second stop signal cuts the winding-down short, the handler removes it.
-        let cleanupSlot = created ? target.at.name.withCString { zcp_cleanup_register(target.at.dir, $0) } : -1
+        // If a second stop signal cuts the winding-down short, the handler removes it
+        // (--partial keeps it).
+        let cleanupSlot = created && !options.partial
+            ? target.at.name.withCString { zcp_cleanup_register(target.at.dir, $0) } : -1
         defer { zcp_cleanup_clear(cleanupSlot) }
 
         var io = CopyIO(src: srcFd, dst: dstFd, worker: worker)
         if let device = parent?.dstID?.dev { io.devices = (st.dev, device) }
         if let d = existing, !atomic, [.fifo, .char, .block, .socket].contains(d.kind) { io.destinationIsStream = true }
+        if options.verify && !options.attributesOnly {
+            // read_write hashes the source on the way (a resumed copy's digest goes on from
+            // the prefix --resume hashed).
+            if resumeAt == 0 { worker.sourceHash.reset() }
+            worker.hashing = true
+        }
         var failure = options.attributesOnly ? nil
-            : selector.copyData(io, stat: st, record: &record, unshared: mustStayUnshared(dstFd))
+            : selector.copyData(io, stat: st, record: &record, unshared: mustStayUnshared(dstFd),
+                                from: resumeAt, inOrder: options.partial || options.resume)
         if failure == nil && st.kind == .file && !options.attributesOnly {
             noteChanges(src, st, fd: srcFd, follow: follow, record: &record)
+        }
+        if failure == nil && options.verify && !options.attributesOnly {
+            failure = verify(srcFd: srcFd, st: st, dstFd: dstFd, job: job, worker: worker, record: &record)
+        }
+        worker.hashing = false
+        if let f = failure, options.partial, !f.isMetadata, !f.isVerifyMismatch, created || existing != nil,
+           record.reached > 0 || !created, !options.attributesOnly {
+            // What arrived stays, cut to the prefix of the source it is, which --resume takes up.
+            _ = retryingEINTR({ sys.ftruncate(dstFd, record.reached) })
+            failure?.keptPartial = CopyError.KeptPartial(path: target.path, bytes: record.reached, of: st.size)
         }
         if failure == nil {
             failure = Metadata(context: self).apply(st, to: .descriptor(source: srcFd, copy: dstFd), path: dst.path,
@@ -138,15 +172,15 @@ extension RunContext {
             if failure == nil, case .failure(let e) = sys.rename(target.at, dst.at) {
                 failure = CopyError(.atomicRename, target.path, dst.path, errno: e, syscall: .rename)
             }
-            if failure != nil {
+            if failure != nil && failure?.keptPartial == nil {
                 _ = sys.unlink(target.at)  // all or nothing: the old destination stays as it was
             } else if options.fsync {
                 failure = syncDirectory(of: dst)
             }
-        } else if let failure, created, !failure.isMetadata {
+        } else if let failure, created, !failure.isMetadata, failure.keptPartial == nil {
             _ = sys.unlink(dst.at)
         }
-        if var f = failure, existing != nil, !created, !f.isMetadata, !options.attributesOnly {
+        if var f = failure, existing != nil, !created, !f.isMetadata, !options.attributesOnly, f.keptPartial == nil {
             f.incompleteDestination = dst.path
             failure = f
         }

@@ -17,10 +17,11 @@ struct ExtentWalker {
     private(set) var seeksHoles: Bool
     private(set) var dataBytes: Int64 = 0
 
-    /// Walks the source of `io`.
-    init(_ io: CopyIO, stat: FileStat, detectHoles: Bool) {
+    /// Walks the source of `io` from `start` on.
+    init(_ io: CopyIO, stat: FileStat, detectHoles: Bool, from start: Int64 = 0) {
         self.io = io
         self.size = stat.size
+        self.position = start
         self.dense = !(detectHoles && stat.looksSparse)
         self.seeksHoles = !dense
     }

@@ -38,21 +38,40 @@ struct Metadata {
     /// (as an in-place overwrite would). `owned`: what was at the destination already (an
     /// in-place overwrite, an existing directory): if it has the source's owner and group, no
     /// chown is made (GNU), which would clear its set-id bits for nothing.
+    ///
+    /// Under --resume the timestamps come last instead: a copy with the source's mtime then
+    /// has every other attribute too, so the next run may take it as complete.
     func apply(_ st: FileStat, to target: MetadataTarget, path: Path, isNew: Bool, created: UInt32? = nil,
                inheritsNoACL: Bool = false, record: inout FileRecord, replacing: FileStat? = nil,
                owned: FileStat? = nil) -> CopyError? {
+        let timesLast = context.options.resume
+        let e = applyAttributes(st, to: target, path: path, isNew: isNew, created: created, inheritsNoACL: inheritsNoACL,
+                                record: &record, replacing: replacing, owned: owned, times: !timesLast)
+        guard timesLast, preserve.timestamps else { return e }
+        let t = setTimes(st, to: target, path: path)
+        keep("timestamps", t?.errno?.name ?? (t == nil ? "ok" : "error"), in: &record)
+        return e ?? t
+    }
+
+    private func setTimes(_ st: FileStat, to target: MetadataTarget, path: Path) -> CopyError? {
+        let r: SysResult<Void>
+        switch target {
+        case .descriptor(_, let fd): r = sys.futimens(fd, st.atime, st.mtime)
+        case .name(_, let at), .symlink(let at): r = sys.utimensat(at, st.atime, st.mtime, false)
+        }
+        return r.error.map { CopyError(.preserveTimes, path, errno: $0, syscall: .futimens) }
+    }
+
+    private func applyAttributes(_ st: FileStat, to target: MetadataTarget, path: Path, isNew: Bool, created: UInt32?,
+                                 inheritsNoACL: Bool, record: inout FileRecord, replacing: FileStat?,
+                                 owned: FileStat?, times: Bool) -> CopyError? {
         var first: CopyError? = nil
         func note(_ attribute: String, _ e: CopyError?, ok: String = "ok") {
             keep(attribute, e?.errno?.name ?? (e == nil ? ok : "error"), in: &record)
             if first == nil { first = e }
         }
-        if preserve.timestamps {
-            let r: SysResult<Void>
-            switch target {
-            case .descriptor(_, let fd): r = sys.futimens(fd, st.atime, st.mtime)
-            case .name(_, let at), .symlink(let at): r = sys.utimensat(at, st.atime, st.mtime, false)
-            }
-            note("timestamps", r.error.map { CopyError(.preserveTimes, path, errno: $0, syscall: .futimens) })
+        if preserve.timestamps && times {
+            note("timestamps", setTimes(st, to: target, path: path))
         }
         var ownershipKept = true
         if preserve.ownership, let o = owned, !isNew, o.uid == st.uid, o.gid == st.gid {

@@ -8,6 +8,19 @@ public struct Fallback: Sendable, Equatable {
     public var remembered = false
 }
 
+/// --verify's verdict on a copy.
+public enum VerifyOutcome: String, Sendable { case ok, mismatch }
+
+/// What --resume found at a regular file's destination.
+public enum ResumeOutcome: Sendable, Equatable {
+    /// Same size and mtime as the source: left as it was, not read.
+    case complete
+    /// It held the source's first N bytes: only the rest was copied.
+    case resumed(at: Int64)
+    /// Copied whole, and why (the prefix differs, the copy is longer, ...).
+    case whole(reason: String)
+}
+
 /// What happened to one copied object: the source of `-v`, `--debug`, `--report` and `--stats`.
 public struct FileRecord: Sendable {
     public enum Status: String, Sendable { case ok, error }
@@ -34,6 +47,13 @@ public struct FileRecord: Sendable {
     /// Left out because it could share extents under --reflink=never.
     public var copyFileRangeAvoided = false
     public var elapsedNs: Int64 = 0
+    /// --verify: the verdict, the source's digest and (on a mismatch) the copy's.
+    public var verify: VerifyOutcome? = nil
+    public var sourceDigest: Digest? = nil
+    public var copyDigest: Digest? = nil
+    public var resume: ResumeOutcome? = nil
+    /// The copy holds the source's bytes `[0, reached)` (what --partial keeps).
+    public var reached: Int64 = 0
     public var error: CopyError? = nil
     /// The source's size changed while it was read (bytes read differ from fstat's size).
     public var sourceChanged = false

@@ -43,10 +43,20 @@ enum JSON {
             s += ",\"metadata\":{" + r.metadata.map { string($0.0) + ":" + string($0.1) }.joined(separator: ",") + "}"
         }
         if let b = r.backup { s += ",\"backup\":" + string(b.description) }
+        if let v = r.verify { s += ",\"verify\":" + string(v.rawValue) }
+        if let d = r.sourceDigest { s += ",\"xxh3\":" + string(d.hex) }
+        if let d = r.copyDigest, r.verify == .mismatch { s += ",\"xxh3_copy\":" + string(d.hex) }
+        switch r.resume {
+        case nil: break
+        case .complete: s += ",\"resume\":\"complete\""
+        case .resumed(let at): s += ",\"resume\":\"resumed\",\"resumed_at\":\(at)"
+        case .whole(let reason): s += ",\"resume\":\"whole\",\"resume_reason\":" + string(reason)
+        }
         if let e = r.error {
             s += ",\"error\":" + string(Messages.text(for: e))
             if let errno = e.errno { s += ",\"errno\":" + string(errno.name) }
             if let offset = e.offset { s += ",\"offset\":\(offset)" }
+            if let kept = e.keptPartial { s += ",\"partial\":\(kept.bytes)" }
         }
         return s + "}\n"
     }

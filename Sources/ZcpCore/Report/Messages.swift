@@ -52,15 +52,22 @@ public enum Messages {
         case .getAttributes: head = "failed to get attributes of \(p)"
         case .interrupted:
             let name = stopSignal.map { " by " + signalName($0) } ?? ""
-            let fate = e.incompleteDestination != nil ? "\(q) may be incomplete" : "the partial copy was removed"
+            let fate = e.keptPartial.map(keptText) ?? (e.incompleteDestination != nil ? "\(q) may be incomplete" : "the partial copy was removed")
             return "copying \(p) to \(q) interrupted\(name); " + fate
         case .sourceChanged: return "\(p): file changed as we read it"
         case .sync: head = "failed to sync \(p)"
         case .atomicRename: head = "cannot move temporary file into place as \(q)"
+        case .verifyMismatch(let source, let copy):
+            return "verification failed: \(p) differs from \(q) (xxh3 \(copy.hex), source \(source.hex))"
         }
         guard let errno = e.errno else { return head }
         return head + ": " + errno.message
     }
+}
+
+/// "kept partial 'x' (N of M bytes)".
+func keptText(_ k: CopyError.KeptPartial) -> String {
+    "kept partial \(quoted(k.path)) (\(k.bytes) of \(k.of) bytes)"
 }
 
 /// "SIGINT" for 2, and so on for the signals zcp stops on.

@@ -24,6 +24,7 @@ public final class Reporter: @unchecked Sendable {  // mutable state only under 
     private var errors = 0
     private var filesByStrategy = [Int](repeating: 0, count: StrategyTable.all.count)
     private var emptyFiles = 0
+    private var verified = 0, mismatches = 0, complete = 0, resumed = 0
 
     public init(program: String, options: Options, stdout: Output, report: Output?) {
         self.program = program
@@ -102,7 +103,9 @@ public final class Reporter: @unchecked Sendable {  // mutable state only under 
         if r.sourceChanged && r.error == nil { message(Messages.text(for: CopyError(.sourceChanged, r.source))) }
         var text = ""
         if verbose && !r.quiet && !announced && r.printsVerboseLine { text = Self.verboseLine(r) }
-        if debug && !r.quiet && r.kind == .file && !attributesOnly && r.printsVerboseLine {
+        if debug && r.resume == .complete {
+            text += "skipped " + quoted(r.dest) + " (complete)\n"
+        } else if debug && !r.quiet && r.kind == .file && !attributesOnly && r.printsVerboseLine {
             text += Self.debugLine(r) + "\n"
         }
         lock.locked {
@@ -111,7 +114,15 @@ public final class Reporter: @unchecked Sendable {  // mutable state only under 
                 stdout.write(text)
             }
             if r.kind != .dir, let progress { progress.filesDone += 1 }
-            if r.kind == .file && !r.quiet {
+            switch r.verify {
+            case .ok?: verified += 1
+            case .mismatch?: mismatches += 1
+            case nil: break
+            }
+            if case .resumed? = r.resume, r.status == .ok { resumed += 1 }
+            if r.resume == .complete {
+                complete += 1
+            } else if r.kind == .file && !r.quiet {
                 if r.status == .ok {
                     files += 1
                     bytes += r.bytes
@@ -143,7 +154,9 @@ public final class Reporter: @unchecked Sendable {  // mutable state only under 
     /// An error message on stderr, GNU-shaped.
     public func error(_ e: CopyError) {
         var text = program + ": " + Messages.text(for: e) + "\n"
-        if let dest = e.incompleteDestination, e.what != .interrupted {
+        if let kept = e.keptPartial, e.what != .interrupted {
+            text += program + ": " + keptText(kept) + "\n"
+        } else if let dest = e.incompleteDestination, e.what != .interrupted {
             text += program + ": " + quoted(dest) + " was overwritten in place and may be incomplete\n"
         }
         lock.locked {
@@ -193,6 +206,8 @@ public final class Reporter: @unchecked Sendable {  // mutable state only under 
         }
         if emptyFiles > 0 { parts.append("none: \(emptyFiles)") }
         if !parts.isEmpty { line += "; " + parts.joined(separator: ", ") }
+        if verified + mismatches > 0 { line += "; verified: \(verified), mismatches: \(mismatches)" }
+        if complete + resumed > 0 { line += "; complete: \(complete), resumed: \(resumed)" }
         if errors > 0 { line += "; \(errors) failed" }
         return line
     }
@@ -227,6 +242,14 @@ public final class Reporter: @unchecked Sendable {  // mutable state only under 
                 "\(f.strategy.name): " + (f.errno.map { "\($0.name) at \(f.offset)" } ?? "no data at \(f.offset)")
                     + (f.remembered ? " as before" : "")
             }.joined(separator: ", ") + ")"
+        }
+        switch r.resume {
+        case .resumed(let at)?: line += ", resumed at \(at)"
+        case .whole(let reason)?: line += ", copied whole (\(reason))"
+        default: break
+        }
+        if let v = r.verify {
+            line += ", verify: \(v.rawValue)" + (r.sourceDigest.map { " (xxh3 \($0.hex))" } ?? "")
         }
         return line
     }

@@ -35,6 +35,12 @@ public final class Worker {
     private var pipeFds: (read: Int32, write: Int32)?
     /// Bytes of zeros left as holes in the current file (--sparse=always).
     var zeroBytesSkipped: Int64 = 0
+    /// --verify and --resume: the source's digest (fed on the way by read_write when
+    /// `hashing`) and the copy's.
+    lazy var sourceHash = Hasher()
+    lazy var copyHash = Hasher()
+    /// read_write feeds `sourceHash` with what it reads of this file.
+    var hashing = false
     /// What the pipe holds at the most (the kernel's default until F_SETPIPE_SZ succeeds).
     private(set) var pipeCapacity = 65536
 

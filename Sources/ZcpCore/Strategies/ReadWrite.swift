@@ -20,6 +20,7 @@ enum ReadWriteCopier: RangeCopier {
             case .success(0): return .finished(hitEOF: true)
             case .success(let n): got = n
             }
+            if io.worker.hashing { io.worker.sourceHash.saw(buffer, got, at: offset) }
             if let err = writeSparse(io, buffer, count: got, at: &offset) { return .failed(err) }
         }
         return .finished(hitEOF: false)
@@ -41,6 +42,7 @@ enum ReadWriteCopier: RangeCopier {
             case .failure(let e): return .failed(StrategyFailure(syscall: .read, errno: e, side: .read))
             case .success(0): return .finished(hitEOF: true)
             case .success(let n):
+                if io.worker.hashing { io.worker.sourceHash.saw(buffer, n, at: offset) }
                 if let err = writeSparse(io, buffer, count: n, at: &offset) { return .failed(err) }
             }
         }

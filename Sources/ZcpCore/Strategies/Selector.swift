@@ -32,8 +32,14 @@ struct StrategySelector {
     /// Returns the final size the destination must have, or the error that ended the file.
     /// `unshared`: the copy must not share extents with the source (--reflink=never on a
     /// filesystem whose copy_file_range may clone), so copy_file_range is left out.
-    func copyData(_ io: CopyIO, stat: FileStat, record: inout FileRecord, unshared: Bool = false) -> CopyError? {
+    /// `start`: the copy already holds the source's bytes before it (--resume); no clone then.
+    /// `inOrder`: the copy grows front to back, its size set only at the end, so that
+    /// whatever stops it leaves a prefix of the source (--partial, --resume).
+    func copyData(_ io: CopyIO, stat: FileStat, record: inout FileRecord, unshared: Bool = false,
+                  from start: Int64 = 0, inOrder: Bool = false) -> CopyError? {
         var io = io
+        let hasher: Hasher? = io.worker.hashing ? io.worker.sourceHash : nil
+        record.reached = start
         io.holesForZeros = holesForZeros && !io.destinationIsStream
         io.worker.zeroBytesSkipped = 0
         record.zeroDetection = holesForZeros
@@ -48,6 +54,12 @@ struct StrategySelector {
             return CopyError(.strategyRefused(.copyFileRange), record.source, record.dest, errno: .EOPNOTSUPP, offset: 0)
         }
         var index = 0
+        if start > 0 && chain.first == .reflink {
+            if chain.count == 1 {
+                return CopyError(.cloneFailed, record.dest, record.source, errno: .EINVAL, syscall: .ficlone, offset: start)
+            }
+            index = 1  // a clone takes whole files only
+        }
         /// A refusal already seen between these two filesystems (never for a forced chain).
         func remembered(_ s: StrategyID) -> Errno? {
             guard !forced, let pair = io.devices else { return nil }
@@ -57,14 +69,16 @@ struct StrategySelector {
             guard !forced, let pair = io.devices, RefusalMemo.holdsForThePair(e) else { return }
             memo.remember(RefusalMemo.Pair(source: pair.source, destination: pair.destination, strategy: s), e)
         }
-        if chain.first == .reflink, chain.count > 1, let e = remembered(.reflink) {
+        if index == 0, chain.first == .reflink, chain.count > 1, let e = remembered(.reflink) {
             record.reflink = .unsupported
             record.fallbacks.append(Fallback(strategy: .reflink, errno: e, offset: 0, remembered: true))
             index = 1
-        } else if chain.first == .reflink {
+        } else if index == 0, chain.first == .reflink {
             switch Reflink.clone(io) {
             case .success:
+                hasher?.breakOff()
                 record.reflink = .yes
+                record.reached = stat.size
                 record.add(stat.size, by: .reflink)
                 zcp_progress_add(stat.size)
                 record.extents = 1
@@ -81,9 +95,10 @@ struct StrategySelector {
         }
 
         var walker = ExtentWalker(io, stat: stat,
-                                  detectHoles: detectHoles && !io.destinationIsStream)
+                                  detectHoles: detectHoles && !io.destinationIsStream, from: start)
         record.sparseDetection = walker.seeksHoles
-        if walker.seeksHoles {
+        let presized = walker.seeksHoles && !inOrder
+        if presized {
             // Size first: data then lands inside EOF, so no filesystem preallocates past it
             // (xfs would keep such blocks once the size grew over them), and trailing holes
             // need no write.
@@ -91,7 +106,7 @@ struct StrategySelector {
                 return CopyError(.extend, record.dest, errno: e, syscall: .ftruncate, offset: 0)
             }
         }
-        var reached: Int64 = 0
+        var reached: Int64 = start
         /// Set when a strategy returned no data at offset 0: read/write takes over until EOF.
         var zeroAtStart: StrategyID? = nil
 
@@ -104,6 +119,7 @@ struct StrategySelector {
             }
             record.extents += 1
             var offset = extent.start
+            hasher?.hole(upTo: offset)
             while true {
                 if offset == 0 && zeroAtStart == nil && index + 1 < chain.count && chain[index] == .copyFileRange,
                    let e = remembered(.copyFileRange) {
@@ -115,7 +131,9 @@ struct StrategySelector {
                 let before = offset
                 let result = Self.run(strategy, io, offset: &offset, end: extent.end)
                 record.add(offset - before, by: strategy)
+                if strategy != .readWrite && offset > before { hasher?.breakOff() }
                 reached = offset
+                record.reached = offset
                 switch result {
                 case .finished(hitEOF: false):
                     continue extents
@@ -162,6 +180,12 @@ struct StrategySelector {
             if case .failure(let e) = retryingEINTR({ io.sys.ftruncate(io.dst, reached) }) {
                 return CopyError(.extend, record.dest, errno: e, syscall: .ftruncate, offset: reached)
             }
+        } else if walker.seeksHoles && !presized {
+            // Written in order: a hole at the end is made by the size, now.
+            if case .failure(let e) = retryingEINTR({ io.sys.ftruncate(io.dst, stat.size) }) {
+                return CopyError(.extend, record.dest, errno: e, syscall: .ftruncate, offset: reached)
+            }
+            record.reached = stat.size
         } else if !walker.seeksHoles && reached != stat.size && stat.kind == .file && stat.size != 0 {
             record.sourceChanged = true
         }

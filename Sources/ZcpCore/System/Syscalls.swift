@@ -34,6 +34,8 @@ public struct Syscalls: Sendable {
     /// miss one that arrived just before it).
     public var waitReadable: @Sendable (_ fd: Int32) -> SysResult<Bool>
     public var pread: @Sendable (_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int, _ offset: Int64) -> SysResult<Int>
+    /// pread that leaves no pages cached (preadv2 RWF_DONTCACHE; EOPNOTSUPP on tmpfs).
+    public var readUncached: @Sendable (_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int, _ offset: Int64) -> SysResult<Int>
     public var pwrite: @Sendable (_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int, _ offset: Int64) -> SysResult<Int>
     /// write(2) at the file position, for destinations that cannot seek (FIFOs, terminals).
     public var write: @Sendable (_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> SysResult<Int>
@@ -53,6 +55,8 @@ public struct Syscalls: Sendable {
     public var fsync: @Sendable (_ fd: Int32) -> SysResult<Void>
     /// posix_fadvise(POSIX_FADV_SEQUENTIAL): a larger readahead window for the source.
     public var adviseSequential: @Sendable (_ fd: Int32) -> SysResult<Void>
+    /// posix_fadvise(POSIX_FADV_DONTNEED) over the whole file: its clean pages leave the cache.
+    public var dropCache: @Sendable (_ fd: Int32) -> SysResult<Void>
     /// Copies a POSIX ACL through libacl (see ACL.swift).
     public var copyACL: @Sendable (_ from: XattrTarget, _ to: XattrTarget, _ kind: ACLKind) -> SysResult<ACLCopy>
     /// Extended attributes of an open file, or of a name without following a symlink.
@@ -134,6 +138,7 @@ extension Syscalls {
             }
         },
         pread: { fd, buf, n, off in valueOrErrno(Glibc.pread(fd, buf, n, off_t(off))) },
+        readUncached: { fd, buf, n, off in valueOrErrno(zcp_pread_dontcache(fd, buf, n, off)) },
         pwrite: { fd, buf, n, off in valueOrErrno(Glibc.pwrite(fd, buf, n, off_t(off))) },
         write: { fd, buf, n in valueOrErrno(Glibc.write(fd, buf, n)) },
         copyFileRange: { fdIn, offIn, fdOut, offOut, n in valueOrErrno(zcp_copy_file_range(fdIn, &offIn, fdOut, &offOut, n, 0)) },
@@ -160,6 +165,7 @@ extension Syscalls {
         fsType: { fd in valueOrErrno(zcp_fs_type(fd)) },
         fsync: { fd in nothingOrErrno(zcp_fsync(fd)) },
         adviseSequential: { fd in nothingOrErrno(zcp_fadvise_sequential(fd)) },
+        dropCache: { fd in nothingOrErrno(zcp_fadvise_dontneed(fd, 0, 0)) },
         copyACL: { from, to, kind in liveCopyACL(from: from, to: to, kind: kind) },
         listXattrs: { target in
             let list = growingBuffer { buf, size in

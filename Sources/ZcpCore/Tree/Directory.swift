@@ -22,6 +22,9 @@ final class DirectoryTask: @unchecked Sendable {
     var createdMode: UInt32? = nil
     /// The directory that was there already, as the policy saw it (nil: made by this run).
     var existing: FileStat? = nil
+    /// --atomic --resume: the temporaries earlier runs left here, by the name they were for.
+    /// Read by the walker before the directory's files are queued; only read after.
+    var leftovers: [Path: [Path]] = [:]
     /// Whether the copy has a default ACL while its contents arrive (what is made in it
     /// inherits one); asked only when -a could skip the ACL step for what has none.
     var hasDefaultACL = true
@@ -153,6 +156,7 @@ extension Walker {
         task.dstID = dstID
         task.existing = existing
         task.createdMode = createdMode
+        if options.resume && options.atomic && existing != nil { task.leftovers = context.leftoverTemporaries(in: dstFd) }
         if options.preserve.mode && options.preserve.xattr, case .success(let names) = sys.listXattrs(.fd(dstFd)) {
             task.hasDefaultACL = names.contains(XattrCopier.defaultACL)
         }

@@ -51,6 +51,9 @@ struct DestinationPolicy {
         case notNewer
         /// -l onto a name of the same file: already done.
         case nothingToDo
+        /// --resume: the destination has the source's size and mtime, so an earlier run
+        /// finished it; it is left as it is, unread.
+        case complete(existing: FileStat)
         case refuse(CopyError)
 
         static func == (a: Decision, b: Decision) -> Bool { a.description == b.description }
@@ -111,6 +114,13 @@ struct DestinationPolicy {
         }
         let verdict = noClobber ? .distinct : sameFileVerdict(src.node, st, dst, lst, followed: followed)
         if verdict == .same { return .refuse(CopyError(.sameFile, src.node.path, dst.path)) }
+        // --resume: a regular file copy that an earlier run finished.
+        let resumable = options.resume && st.kind == .file && dstSt.kind == .file && !options.symbolicLink
+            && !options.hardLink && !options.attributesOnly && (lst.kind == .file || writesThrough)
+        if resumable && dstSt.size == st.size && dstSt.mtime.tv_sec == st.mtime.tv_sec
+            && dstSt.mtime.tv_nsec == st.mtime.tv_nsec {
+            return .complete(existing: dstSt)
+        }
         if !st.isDirectory {
             switch options.update {
             case .all: break
@@ -119,7 +129,9 @@ struct DestinationPolicy {
             case .older:
                 let newer = st.mtime.tv_sec > dstSt.mtime.tv_sec
                     || (st.mtime.tv_sec == dstSt.mtime.tv_sec && st.mtime.tv_nsec > dstSt.mtime.tv_nsec)
-                if !newer { return .notNewer }
+                // A copy of another size is unfinished, however new (the trap of `cp -au`
+                // after a crash): --resume takes it up.
+                if !newer && !(resumable && dstSt.size != st.size) { return .notNewer }
             }
             if options.interactive == .always && !ask(dst.path) { return .declined }
         }
@@ -279,6 +291,7 @@ extension DestinationPolicy.Decision: CustomStringConvertible {
         case .declined: return "declined"
         case .notNewer: return "notNewer"
         case .nothingToDo: return "nothingToDo"
+        case .complete: return "complete"
         case .refuse(let e): return "refuse(\(Messages.text(for: e)))"
         }
     }

@@ -136,6 +136,18 @@ public final class Walker {
         case .declined:
             reporter.skipped(dst.path); context.countFailure(); return
         case .nothingToDo: return
+        case .complete(let e):
+            if keepsLink, let first = copiedTo[id], !isSameFile(At(first), dst.at) {
+                existing = e  // complete, but not yet the link it must be: linked below
+            } else {
+                if keepsLink && copiedTo[id] == nil { copiedTo[id] = dst.path }
+                var record = FileRecord(source: src.path, dest: dst.path, kind: st.kind)
+                record.size = st.size
+                record.resume = .complete
+                record.printsVerboseLine = false
+                context.finish(&record, started: nil)
+                return
+            }
         case .notNewer:
             reporter.skipped(dst.path)
             // GNU: the kept name still stands for the file's other links, and a later
@@ -224,6 +236,11 @@ public final class Walker {
             justCreated[dst.path] = made
         }
         context.finish(&record, started: started, announced: true)
+    }
+
+    private func isSameFile(_ a: At, _ b: At) -> Bool {
+        guard case .success(let x) = sys.stat(a, false), case .success(let y) = sys.stat(b, false) else { return false }
+        return x.isSameFile(as: y)
     }
 
     /// A command-line source as a directory entry (its directory and name), to notice one

@@ -1,0 +1,117 @@
+import Glibc
+
+/// Where --resume continues a file: an open copy that holds the source's first `at` bytes.
+struct ResumePoint {
+    var fd: Int32
+    /// The destination, or an --atomic temporary an earlier run left beside it.
+    var target: Node
+    var at: Int64
+}
+
+extension RunContext {
+    /// --resume for a regular file whose copy was not found complete: the copy an earlier
+    /// run left (the destination itself, or under --atomic its temporary) is opened, and if
+    /// its bytes are the source's first N bytes (XXH3-128 of both prefixes) the copy goes on
+    /// from N. A copy that is not such a prefix is emptied (or, a temporary, removed) and
+    /// copied whole; the record says why. nil: nothing to resume, copy as usual.
+    func resumePoint(_ job: FileJob, st: FileStat, srcFd: Int32, atomic: Bool, worker: Worker,
+                     record: inout FileRecord) -> Result<ResumePoint?, CopyError> {
+        var found: (fd: Int32, node: Node, size: Int64, sparse: Bool)? = nil
+        if atomic {
+            // The largest of our own leftovers: a regular file of ours with no other name.
+            let uid = geteuid()
+            for node in leftovers(of: job) {
+                guard case .success(let fd) = retryingEINTR({ sys.open(node.at, O_RDWR | O_NOFOLLOW | O_NONBLOCK, 0) }) else { continue }
+                guard case .success(let t) = sys.fstat(fd), t.kind == .file, t.uid == uid, t.nlink == 1,
+                      t.size > (found?.size ?? -1) else { _ = sys.close(fd); continue }
+                if let f = found { _ = sys.close(f.fd); _ = sys.unlink(f.node.at) }
+                found = (fd, node, t.size, t.looksSparse)
+            }
+        } else if let e = job.existing, e.kind == .file {
+            guard case .success(let fd) = retryingEINTR({ sys.open(job.dest.at, O_RDWR, 0) }) else { return .success(nil) }
+            guard case .success(let t) = sys.fstat(fd), t.kind == .file else { _ = sys.close(fd); return .success(nil) }
+            found = (fd, job.dest, t.size, t.looksSparse)
+        }
+        guard let f = found else { return .success(nil) }
+
+        var reason: String? = nil
+        if f.size > st.size {
+            reason = "the copy is longer than the source"
+        } else {
+            // Both prefixes through the worker's hashers; the source's digest goes on from
+            // there if read_write verifies on the way.
+            let source = worker.sourceHash, copy = worker.copyHash
+            source.reset()
+            copy.reset()
+            if case .failure(let e) = source.read(srcFd, to: f.size, sparse: st.looksSparse, uncached: false, sys: sys,
+                                                  buffer: worker.buffer, size: Worker.bufferSize) {
+                _ = sys.close(f.fd)
+                return .failure(CopyError(.read, job.source.path, errno: e, syscall: .pread, offset: source.position))
+            }
+            if case .failure(let e) = copy.read(f.fd, to: f.size, sparse: f.sparse, uncached: false, sys: sys,
+                                                buffer: worker.buffer, size: Worker.bufferSize) {
+                reason = "the copy cannot be read: \(e.name)"
+            } else if source.position != f.size || copy.position != f.size {
+                reason = "the source is shorter than it was"
+            } else if source.digest != copy.digest {
+                reason = "the copy's first \(f.size) bytes differ from the source's"
+            }
+        }
+        if let reason {
+            record.resume = .whole(reason: reason)
+            if atomic {
+                _ = sys.close(f.fd)
+                _ = sys.unlink(f.node.at)
+                return .success(nil)
+            }
+            if case .failure(let e) = retryingEINTR({ sys.ftruncate(f.fd, 0) }) {
+                _ = sys.close(f.fd)
+                return .failure(CopyError(.extend, job.dest.path, errno: e, syscall: .ftruncate, offset: 0))
+            }
+            return .success(ResumePoint(fd: f.fd, target: f.node, at: 0))
+        }
+        record.resume = .resumed(at: f.size)
+        return .success(ResumePoint(fd: f.fd, target: f.node, at: f.size))
+    }
+
+    /// The --atomic temporaries of a job's destination that earlier runs left: from its
+    /// directory's list, read once when the walk entered it, or (a command-line operand) read now.
+    private func leftovers(of job: FileJob) -> [Node] {
+        let dst = job.dest
+        let leaf = dst.at.name.lastComponent
+        let names: [Path]
+        if let parent = job.parent {
+            names = parent.leftovers[leaf] ?? []
+        } else {
+            guard case .success(let fd) = sys.open(dst.at.directory, O_RDONLY | O_DIRECTORY, 0) else { return [] }
+            names = leftoverTemporaries(in: fd)[leaf] ?? []
+            _ = sys.close(fd)
+        }
+        return names.map {
+            Node(at: At(dst.at.dir, dst.at.name.replacingLastComponent(with: $0.bytes)),
+                 path: dst.path.replacingLastComponent(with: $0.bytes))
+        }
+    }
+
+    /// Names of --atomic temporaries in a directory (`.NAME.zcp-` and 12 base32 characters), by NAME.
+    func leftoverTemporaries(in dirFd: Int32) -> [Path: [Path]] {
+        guard case .success(let entries) = sys.readDirectory(dirFd) else { return [:] }
+        var found: [Path: [Path]] = [:]
+        for entry in entries {
+            if let owner = Self.temporaryOwner(entry.name.bytes) { found[Path(bytes: owner), default: []].append(entry.name) }
+        }
+        return found
+    }
+
+    static let temporaryMarker = Array(".zcp-".utf8)
+    static let temporaryAlphabet = Array("abcdefghijklmnopqrstuvwxyz234567".utf8)
+
+    /// NAME for `.NAME.zcp-XXXXXXXXXXXX`, nil for any other name.
+    static func temporaryOwner(_ leaf: [UInt8]) -> [UInt8]? {
+        let tail = temporaryMarker.count + 12
+        guard leaf.count > tail + 1, leaf[0] == UInt8(ascii: "."),
+              Array(leaf[(leaf.count - tail)..<(leaf.count - 12)]) == temporaryMarker,
+              leaf[(leaf.count - 12)...].allSatisfy(temporaryAlphabet.contains) else { return nil }
+        return Array(leaf[1..<(leaf.count - tail)])
+    }
+}
