@@ -11,9 +11,11 @@ enum MetadataTarget {
     var isSymlink: Bool { if case .symlink = self { return true } else { return false } }
 }
 
-/// Applies the source's metadata to a copy, for every kind of object, in GNU's order:
-/// timestamps, ownership (with GNU's fallback to the group alone), xattrs, then mode and
-/// ACLs (after chown, which clears set-id bits). Every step is tried; the first failure is
+/// Applies the source's metadata to a copy, for every kind of object: ownership (with GNU's
+/// fallback to the group alone), xattrs, mode and ACLs (after chown, which clears set-id
+/// bits), and the timestamps last (GNU sets them first): a copy with its source's size and
+/// mtime then has every other attribute too, which is what --resume takes as complete.
+/// Every step is tried; the first failure is
 /// returned, and what each step did goes into the record for the report.
 struct Metadata {
     /// Read through, not copied: a Metadata is made for every file.
@@ -38,16 +40,12 @@ struct Metadata {
     /// (as an in-place overwrite would). `owned`: what was at the destination already (an
     /// in-place overwrite, an existing directory): if it has the source's owner and group, no
     /// chown is made (GNU), which would clear its set-id bits for nothing.
-    ///
-    /// Under --resume the timestamps come last instead: a copy with the source's mtime then
-    /// has every other attribute too, so the next run may take it as complete.
     func apply(_ st: FileStat, to target: MetadataTarget, path: Path, isNew: Bool, created: UInt32? = nil,
                inheritsNoACL: Bool = false, record: inout FileRecord, replacing: FileStat? = nil,
                owned: FileStat? = nil) -> CopyError? {
-        let timesLast = context.options.resume
         let e = applyAttributes(st, to: target, path: path, isNew: isNew, created: created, inheritsNoACL: inheritsNoACL,
-                                record: &record, replacing: replacing, owned: owned, times: !timesLast)
-        guard timesLast, preserve.timestamps else { return e }
+                                record: &record, replacing: replacing, owned: owned)
+        guard preserve.timestamps else { return e }
         let t = setTimes(st, to: target, path: path)
         keep("timestamps", t?.errno?.name ?? (t == nil ? "ok" : "error"), in: &record)
         return e ?? t
@@ -64,14 +62,11 @@ struct Metadata {
 
     private func applyAttributes(_ st: FileStat, to target: MetadataTarget, path: Path, isNew: Bool, created: UInt32?,
                                  inheritsNoACL: Bool, record: inout FileRecord, replacing: FileStat?,
-                                 owned: FileStat?, times: Bool) -> CopyError? {
+                                 owned: FileStat?) -> CopyError? {
         var first: CopyError? = nil
         func note(_ attribute: String, _ e: CopyError?, ok: String = "ok") {
             keep(attribute, e?.errno?.name ?? (e == nil ? ok : "error"), in: &record)
             if first == nil { first = e }
-        }
-        if preserve.timestamps && times {
-            note("timestamps", setTimes(st, to: target, path: path))
         }
         var ownershipKept = true
         if preserve.ownership, let o = owned, !isNew, o.uid == st.uid, o.gid == st.gid {
