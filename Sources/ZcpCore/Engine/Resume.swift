@@ -43,13 +43,22 @@ extension RunContext {
             let source = worker.sourceHash, copy = worker.copyHash
             source.reset()
             copy.reset()
-            if case .failure(let e) = source.read(srcFd, to: f.size, sparse: st.looksSparse, uncached: false, sys: sys,
-                                                  buffer: worker.buffer, size: Worker.bufferSize) {
+            // A large copy's prefix is hashed on a thread of its own meanwhile (its own buffer).
+            let sys = self.sys
+            let copyRead = alongside(f.size >= 8 << 20) { () -> SysResult<Void> in
+                let buffer = UnsafeMutableRawPointer.allocate(byteCount: Worker.bufferSize, alignment: 4096)
+                defer { buffer.deallocate() }
+                return copy.read(f.fd, to: f.size, sparse: f.sparse, uncached: false, sys: sys,
+                                 buffer: buffer, size: Worker.bufferSize)
+            }
+            let sourceRead = source.read(srcFd, to: f.size, sparse: st.looksSparse, uncached: false, sys: sys,
+                                         buffer: worker.buffer, size: Worker.bufferSize)
+            let copied = copyRead()
+            if case .failure(let e) = sourceRead {
                 _ = sys.close(f.fd)
                 return .failure(CopyError(.read, job.source.path, errno: e, syscall: .pread, offset: source.position))
             }
-            if case .failure(let e) = copy.read(f.fd, to: f.size, sparse: f.sparse, uncached: false, sys: sys,
-                                                buffer: worker.buffer, size: Worker.bufferSize) {
+            if case .failure(let e) = copied {
                 reason = "the copy cannot be read: \(e.name)"
             } else if source.position != f.size || copy.position != f.size {
                 reason = "the source is shorter than it was"
@@ -114,4 +123,35 @@ extension RunContext {
               leaf[(leaf.count - 12)...].allSatisfy(temporaryAlphabet.contains) else { return nil }
         return Array(leaf[1..<(leaf.count - tail)])
     }
+}
+
+/// Runs `body` on a thread of its own when `parallel` (else when asked): the returned function
+/// waits for it and gives its result. What `body` touches is its alone until then.
+func alongside(_ parallel: Bool, _ body: @escaping () -> SysResult<Void>) -> () -> SysResult<Void> {
+    guard parallel else { return body }
+    let task = AlongsideTask(body)
+    let raw = Unmanaged.passRetained(task).toOpaque()
+    var thread = pthread_t()
+    let started = pthread_create(&thread, nil, { raw in
+        let task = Unmanaged<AlongsideTask>.fromOpaque(raw!).takeRetainedValue()
+        task.result = task.body()
+        return nil
+    }, raw)
+    guard started == 0 else {
+        Unmanaged<AlongsideTask>.fromOpaque(raw).release()
+        return body  // no thread to be had: on this one, when asked
+    }
+    let joined = thread
+    return {
+        pthread_join(joined, nil)
+        return task.result ?? .failure(.EIO)
+    }
+}
+
+/// `alongside`'s work and result: handed to one thread, read back only after pthread_join,
+/// so never used by two threads at once.
+private final class AlongsideTask: @unchecked Sendable {
+    let body: () -> SysResult<Void>
+    var result: SysResult<Void>?
+    init(_ body: @escaping () -> SysResult<Void>) { self.body = body }
 }
