@@ -94,6 +94,17 @@ for atomic in "" --atomic; do
 done
 rm -f "$E/big.copy"
 
+# --atomic temporaries left by a run killed after -a gave them the source's owner: the largest
+# is taken up, the other removed.
+mkdir -p "$E/own"
+head -c 3000000 /dev/urandom > "$E/own/s"; chown 65534 "$E/own/s"
+head -c 1000000 "$E/own/s" > "$E/own/.c.zcp-abcdefghijkl"; chown 65534 "$E/own/.c.zcp-abcdefghijkl"
+head -c 500000 "$E/own/s" > "$E/own/.c.zcp-abcdefghijkm"
+"$ZCP" -a --atomic --resume --report="$WORK/o.json" "$E/own/s" "$E/own/c"
+eq "temporary owned by the source's owner: resumed" 1000000 "$(report_field "$WORK/o.json" resumed_at)"
+check "temporary owned by the source's owner: content" cmp -s "$E/own/s" "$E/own/c"
+eq "temporary owned by the source's owner: none left" "" "$(ls "$E"/own/.c.zcp-* 2>/dev/null)"
+
 # A copy whose prefix differs by one byte is copied whole, and the report says why.
 head -c 3000000 "$E/p" > "$E/q.copy"
 printf '\x00' | dd of="$E/q.copy" bs=1 seek=1234567 conv=notrunc status=none

@@ -18,12 +18,19 @@ extension RunContext {
                      record: inout FileRecord) -> Result<ResumePoint?, CopyError> {
         var found: (fd: Int32, node: Node, size: Int64, sparse: Bool)? = nil
         if atomic {
-            // The largest of our own leftovers: a regular file of ours with no other name.
+            // The largest leftover that is a regular file with no other name, owned by this
+            // user or by the source's owner (-a gives it to them before the rename; they
+            // control the data anyway): nobody else can have planted it. The others go.
             let uid = geteuid()
             for node in leftovers(of: job) {
-                guard case .success(let fd) = retryingEINTR({ sys.open(node.at, O_RDWR | O_NOFOLLOW | O_NONBLOCK, 0) }) else { continue }
-                guard case .success(let t) = sys.fstat(fd), t.kind == .file, t.uid == uid, t.nlink == 1,
-                      t.size > (found?.size ?? -1) else { _ = sys.close(fd); continue }
+                guard case .success(let fd) = retryingEINTR({ sys.open(node.at, O_RDWR | O_NOFOLLOW, 0) }) else { continue }
+                guard case .success(let t) = sys.fstat(fd), t.kind == .file, t.uid == uid || t.uid == st.uid,
+                      t.nlink == 1 else { _ = sys.close(fd); continue }
+                if let f = found, f.size >= t.size {
+                    _ = sys.close(fd)
+                    _ = sys.unlink(node.at)
+                    continue
+                }
                 if let f = found { _ = sys.close(f.fd); _ = sys.unlink(f.node.at) }
                 found = (fd, node, t.size, t.looksSparse)
             }
