@@ -6,25 +6,14 @@ import XCTest
 /// Faults the machine cannot make on demand, injected through the syscall table: the copy
 /// either completes or says so, and never damages what was there.
 final class FaultTests: XCTestCase {
-    private func report(_ s: Scratch) -> [[String: Any]] {
-        let text = String(decoding: s.contents("r.json") ?? Data(), as: UTF8.self)
-        return text.split(separator: "\n").compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }
-    }
-
     func testEIOAtByteNRemovesTheNewFileAndReportsTheOffset() {
         let s = Scratch()
         s.file("a", size: 1_000_000)
-        var sys = Syscalls.live
-        let live = Syscalls.live
-        sys.copyFileRange = { a, off, c, d, n in
-            off >= 300_000 ? .failure(.EIO) : live.copyFileRange(a, &off, c, &d, min(n, 300_000 - Int(off)))
-        }
+        let sys = eio(at: 300_000)
         let status = runZcp(["--report", s.path("r.json"), s.path("a"), s.path("b")], sys: sys)
         XCTAssertEqual(status, 1)
         XCTAssertNil(s.contents("b"), "a failed new copy is removed")
-        let line = report(s).last!
+        let line = reportLines(s).last!
         XCTAssertEqual(line["status"] as? String, "error")
         XCTAssertEqual(line["errno"] as? String, "EIO")
         XCTAssertEqual(line["offset"] as? Int, 300_000)
@@ -104,8 +93,8 @@ final class FaultTests: XCTestCase {
         let status = runZcp(["--report", s.path("r.json"), s.path("a"), s.path("b")], sys: sys)
         XCTAssertEqual(status, 1, "a warning makes the exit status 1")
         XCTAssertEqual(s.contents("b"), s.contents("a")?.prefix(100_000))
-        XCTAssertEqual(report(s).last?["source_changed"] as? Bool, true)
-        XCTAssertEqual(report(s).last?["status"] as? String, "ok")
+        XCTAssertEqual(reportLines(s).last?["source_changed"] as? Bool, true)
+        XCTAssertEqual(reportLines(s).last?["status"] as? String, "ok")
     }
 
     func testSourceChangingSizeAfterTheCopyIsWarned() {
@@ -122,7 +111,7 @@ final class FaultTests: XCTestCase {
         }
         XCTAssertEqual(runZcp(["--report", s.path("r.json"), s.path("a"), s.path("b")], sys: sys), 1)
         XCTAssertEqual(s.contents("b"), s.contents("a"))
-        XCTAssertEqual(report(s).last?["source_changed"] as? Bool, true)
+        XCTAssertEqual(reportLines(s).last?["source_changed"] as? Bool, true)
     }
 
     func testEveryCallInterruptedStillCopiesATree() {
@@ -151,7 +140,7 @@ final class FaultTests: XCTestCase {
         stat(s.path("u/f5"), &a)
         stat(s.path("u/link5"), &b)
         XCTAssertEqual(a.st_ino, b.st_ino, "a hard link stays one under -j")
-        let lines = report(s)
+        let lines = reportLines(s)
         XCTAssertEqual(lines.count, 202, "200 files, the link and the directory")
         XCTAssertEqual(Set(lines.compactMap { $0["dest"] as? String }).count, 202)
         XCTAssertEqual(lines.last?["type"] as? String, "dir", "the directory is told after its contents")

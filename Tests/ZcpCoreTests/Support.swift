@@ -86,4 +86,22 @@ func parse(_ args: [String]) -> (ParseOutcome, String, String) {
 import CZcp
 func zcp_set_opterr_for_tests(_ v: Int32) { zcp_set_opterr(v) }
 
+/// The report lines a run wrote to `name` in the scratch directory.
+func reportLines(_ s: Scratch, _ name: String = "r.json") -> [[String: Any]] {
+    let text = String(decoding: s.contents(name) ?? Data(), as: UTF8.self)
+    return text.split(separator: "\n").compactMap {
+        try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+    }
+}
+
+/// The live table, but copy_file_range moves bytes only up to `offset` and fails with EIO there.
+func eio(at offset: Int64) -> Syscalls {
+    var sys = Syscalls.live
+    let live = Syscalls.live
+    sys.copyFileRange = { a, off, c, d, n in
+        off >= offset ? .failure(.EIO) : live.copyFileRange(a, &off, c, &d, min(n, Int(offset - off)))
+    }
+    return sys
+}
+
 func errnoResult<T>(_ e: Errno) -> SysResult<T> { .failure(e) }

@@ -6,13 +6,6 @@ import XCTest
 /// --verify, --partial and --resume where the kernel cannot be made to misbehave on demand:
 /// faults go through the syscall table.
 final class VerifyTests: XCTestCase {
-    private func report(_ s: Scratch, _ name: String = "r.json") -> [[String: Any]] {
-        let text = String(decoding: s.contents(name) ?? Data(), as: UTF8.self)
-        return text.split(separator: "\n").compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }
-    }
-
     /// Storage that does not hold what was written: a byte changes after the data landed
     /// (when the copy is flushed). Each strategy's copy is caught, and the new file removed.
     func testAByteChangedAfterItWasWrittenIsAMismatch() {
@@ -34,7 +27,7 @@ final class VerifyTests: XCTestCase {
             let status = runZcp(["--verify", "--strategy=" + strategy, "--report", s.path("r.json"), s.path("a"), s.path("b")], sys: sys)
             XCTAssertEqual(status, 1, strategy)
             XCTAssertNil(s.contents("b"), "\(strategy): a copy that does not verify is removed")
-            let line = report(s).last!
+            let line = reportLines(s).last!
             XCTAssertEqual(line["verify"] as? String, "mismatch", strategy)
             XCTAssertEqual(line["status"] as? String, "error", strategy)
             let source = line["xxh3"] as? String, copy = line["xxh3_copy"] as? String
@@ -65,7 +58,7 @@ final class VerifyTests: XCTestCase {
         }
         let status = runZcp(["--verify", "--report", s.path("r.json"), a, s.path("b")], sys: sys)
         XCTAssertEqual(status, 1)
-        XCTAssertEqual(report(s).last?["verify"] as? String, "mismatch")
+        XCTAssertEqual(reportLines(s).last?["verify"] as? String, "mismatch")
         XCTAssertNil(s.contents("b"))
     }
 
@@ -75,7 +68,7 @@ final class VerifyTests: XCTestCase {
         s.file("a", size: 3_000_000)
         XCTAssertEqual(runZcp(["--verify", "--strategy=rw", "--report", s.path("r.json"), s.path("a"), s.path("b")]), 0)
         XCTAssertEqual(runZcp(["--verify", "--strategy=cfr", "--report", s.path("r2.json"), s.path("a"), s.path("c")]), 0)
-        let onTheWay = report(s).last, reRead = report(s, "r2.json").last
+        let onTheWay = reportLines(s).last, reRead = reportLines(s, "r2.json").last
         XCTAssertEqual(onTheWay?["verify"] as? String, "ok")
         XCTAssertEqual(reRead?["verify"] as? String, "ok")
         XCTAssertNotNil(onTheWay?["xxh3"] as? String)
@@ -87,16 +80,13 @@ final class VerifyTests: XCTestCase {
     func testPartialKeepsTheBytesWrittenAndResumeTakesThemUp() {
         let s = Scratch()
         s.file("a", size: 1_000_000)
-        var sys = Syscalls.live
-        let live = Syscalls.live
-        sys.copyFileRange = { a, off, c, d, n in
-            off >= 300_000 ? .failure(.EIO) : live.copyFileRange(a, &off, c, &d, min(n, 300_000 - Int(off)))
-        }
+        let sys = eio(at: 300_000)
         XCTAssertEqual(runZcp(["--partial", "--report", s.path("r.json"), s.path("a"), s.path("b")], sys: sys), 1)
         XCTAssertEqual(s.contents("b"), s.contents("a")?.prefix(300_000))
-        XCTAssertEqual(report(s).last?["partial"] as? Int, 300_000)
+        XCTAssertEqual(reportLines(s).last?["partial"] as? Int, 300_000)
 
         let offsets = Box<[Int64]>([])
+        let live = Syscalls.live
         var watch = Syscalls.live
         watch.copyFileRange = { a, off, c, d, n in
             offsets.with { $0.append(off) }
@@ -104,7 +94,7 @@ final class VerifyTests: XCTestCase {
         }
         XCTAssertEqual(runZcp(["--resume", "--report", s.path("r.json"), s.path("a"), s.path("b")], sys: watch), 0)
         XCTAssertEqual(s.contents("b"), s.contents("a"))
-        XCTAssertEqual(report(s).last?["resumed_at"] as? Int, 300_000)
+        XCTAssertEqual(reportLines(s).last?["resumed_at"] as? Int, 300_000)
         XCTAssertEqual(offsets.get.first, 300_000, "no data call before the resume offset")
     }
 

@@ -10,16 +10,16 @@ extension RunContext {
         let src = job.source.path, dst = job.dest.path
         // Flushed and dropped from the cache, then read without caching it again: what the
         // copy reads back is what storage holds (on tmpfs, memory is that storage).
-        if case .failure(let e) = retryingEINTR({ sys.fsync(dstFd) }) {
-            return CopyError(.sync, dst, errno: e, syscall: .fsync)
-        }
-        _ = sys.dropCache(dstFd)
         let copied: FileStat
         switch sys.fstat(dstFd) {
         case .failure(let e): return CopyError(.fstat, dst, errno: e, syscall: .fstat)
         case .success(let s): copied = s
         }
         guard copied.kind == .file else { return nil }  // a FIFO or device keeps nothing to read back
+        if case .failure(let e) = retryingEINTR({ sys.fsync(dstFd) }) {
+            return CopyError(.sync, dst, errno: e, syscall: .fsync)
+        }
+        _ = sys.dropCache(dstFd)
 
         let source = worker.sourceHash
         if worker.hashing && !source.broken && !record.sourceChanged {
