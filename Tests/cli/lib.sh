@@ -60,7 +60,7 @@ differ() {
     local times=""
     [ "$1" == "--times" ] && { times="--times"; shift; }
     [ "$1" == "--" ] && shift
-    local g="$WORK/diff-gnu" z="$WORK/diff-zcp"
+    local g="${DIFF_DIR:-$WORK}/diff-gnu" z="${DIFF_DIR:-$WORK}/diff-zcp"
     rm -rf "$g" "$z"; mkdir -p "$g" "$z"
     (cd "$g" && $setup) && (cd "$z" && $setup)
     # Same timestamps for both sides, so preserved and fresh times compare alike.
