@@ -35,6 +35,8 @@ let package = Package(
                 "-Xlinker", "--symbol-ordering-file=" + Context.packageDirectory + "/Sources/zcp/link/order.txt",
                 "-Xlinker", "--no-warn-symbol-ordering",
             ])]),
+        // Prints the bash, zsh and fish completions made from the parser's option table.
+        .executableTarget(name: "zcp-completions", dependencies: ["ZcpCore"]),
         .testTarget(name: "ZcpCoreTests", dependencies: ["ZcpCore", "CZcp"]),
     ]
 )

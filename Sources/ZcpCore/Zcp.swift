@@ -12,12 +12,20 @@ public enum Zcp {
         let program = String(cString: argv[0]!)
         let stdout = Output(fd: 1)
         let parser = CommandLineParser(program: program, out: { stdout.write($0) }, err: writeStderr)
-        let options: Options
+        var options: Options
         switch parser.parse(argc: argc, argv: argv) {
         case .exit(let status):
             stdout.flush()
             return status
         case .run(let o): options = o
+        }
+        if !options.excludePatterns.isEmpty || !options.excludeFiles.isEmpty {
+            switch ExcludeList.load(patterns: options.excludePatterns, files: options.excludeFiles, sys: sys) {
+            case .failure(let e):
+                writeStderr("\(program): \(e.message)\n")
+                return 1
+            case .success(let list): options.excludes = list
+            }
         }
 
         var report: Output? = nil

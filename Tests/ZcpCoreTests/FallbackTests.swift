@@ -170,6 +170,23 @@ final class FallbackTests: XCTestCase {
         XCTAssertEqual(s.contents("a"), s.contents("b"))
     }
 
+    func testZeroAtOffsetZeroIsReportedWithItsReason() {
+        let s = Scratch()
+        s.file("a", size: 5000)
+        var sys = Syscalls.live
+        sys.copyFileRange = { _, _, _, _, _ in .success(0) }  // procfs-like: nothing through the kernel path
+        // The default chain (a forced one fails instead: see the next test).
+        XCTAssertEqual(runZcp(["--report", s.path("r.json"), s.path("a"), s.path("b")], sys: sys), 0)
+        let line = reportLines(s).last
+        let fallbacks = line?["fallbacks"] as? [[String: Any]] ?? []
+        let zero = fallbacks.filter { $0["strategy"] as? String == "copy_file_range" }
+        XCTAssertEqual(zero.count, 1)
+        XCTAssertEqual(zero.first?["reason"] as? String, "no data at offset 0")
+        XCTAssertTrue(zero.first?["errno"] is NSNull)
+        XCTAssertEqual(line?["strategy"] as? String, "read_write")
+        XCTAssertEqual(s.contents("a"), s.contents("b"))
+    }
+
     func testForcedStrategyWithNoDataFromANonEmptyFileFails() {
         let s = Scratch()
         let src = s.file("a", size: 5000)

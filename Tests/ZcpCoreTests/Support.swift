@@ -87,8 +87,15 @@ import CZcp
 func zcp_set_opterr_for_tests(_ v: Int32) { zcp_set_opterr(v) }
 
 /// The report lines a run wrote to `name` in the scratch directory.
+/// With ZCP_REPORT_LOG set, every line read is also appended to that file: Tests/cli/report.sh
+/// checks that each key man/zcp-report.5 documents is emitted by some test.
 func reportLines(_ s: Scratch, _ name: String = "r.json") -> [[String: Any]] {
     let text = String(decoding: s.contents(name) ?? Data(), as: UTF8.self)
+    if let log = ProcessInfo.processInfo.environment["ZCP_REPORT_LOG"], let h = FileHandle(forWritingAtPath: log) {
+        h.seekToEndOfFile()
+        h.write(Data(text.utf8))
+        h.closeFile()
+    }
     return text.split(separator: "\n").compactMap {
         try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
     }

@@ -57,6 +57,11 @@ public struct Options: Sendable {
     public var stripTrailingSlashes = false
     public var keepDirectorySymlink = false
     public var attributesOnly = false
+    /// --exclude patterns and --exclude-from files, as given; `excludes` is what they compile
+    /// to (Zcp.main reads the files before anything is copied).
+    public var excludePatterns: [String] = []
+    public var excludeFiles: [Path] = []
+    public var excludes = ExcludeList()
     public var hardLink = false
     public var symbolicLink = false
 

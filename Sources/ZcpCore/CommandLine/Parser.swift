@@ -24,54 +24,11 @@ public struct CommandLineParser {
         case copyContents = 256, debug, stats, report, strategy, noPreserve, preserve, reflink
         case sparse, stripTrailingSlashes, help, version, attributesOnly, backup, context
         case keepDirectorySymlink, parents, removeDestination, update
-        case atomic, fsync, compareStrategies, verify, partial, resume
+        case atomic, fsync, compareStrategies, verify, partial, resume, exclude, excludeFrom
     }
 
-    static let shortOptions = "abdfgHij:lLnpPrRsS:t:TuvxZ"
-
-    static let longOptions: [(name: String, arg: Int32, val: Int32)] = [
-        ("archive", no_argument, Int32(UInt8(ascii: "a"))),
-        ("atomic", no_argument, Long.atomic.rawValue),
-        ("compare-strategies", optional_argument, Long.compareStrategies.rawValue),
-        ("fsync", no_argument, Long.fsync.rawValue),
-        ("partial", no_argument, Long.partial.rawValue),
-        ("resume", no_argument, Long.resume.rawValue),
-        ("verify", no_argument, Long.verify.rawValue),
-        ("jobs", required_argument, Int32(UInt8(ascii: "j"))),
-        ("progress", no_argument, Int32(UInt8(ascii: "g"))),
-        ("attributes-only", no_argument, Long.attributesOnly.rawValue),
-        ("backup", optional_argument, Long.backup.rawValue),
-        ("context", optional_argument, Long.context.rawValue),
-        ("interactive", no_argument, Int32(UInt8(ascii: "i"))),
-        ("keep-directory-symlink", no_argument, Long.keepDirectorySymlink.rawValue),
-        ("link", no_argument, Int32(UInt8(ascii: "l"))),
-        ("no-clobber", no_argument, Int32(UInt8(ascii: "n"))),
-        ("one-file-system", no_argument, Int32(UInt8(ascii: "x"))),
-        ("parents", no_argument, Long.parents.rawValue),
-        ("remove-destination", no_argument, Long.removeDestination.rawValue),
-        ("suffix", required_argument, Int32(UInt8(ascii: "S"))),
-        ("symbolic-link", no_argument, Int32(UInt8(ascii: "s"))),
-        ("update", optional_argument, Long.update.rawValue),
-        ("copy-contents", no_argument, Long.copyContents.rawValue),
-        ("debug", no_argument, Long.debug.rawValue),
-        ("dereference", no_argument, Int32(UInt8(ascii: "L"))),
-        ("force", no_argument, Int32(UInt8(ascii: "f"))),
-        ("no-dereference", no_argument, Int32(UInt8(ascii: "P"))),
-        ("no-preserve", required_argument, Long.noPreserve.rawValue),
-        ("no-target-directory", no_argument, Int32(UInt8(ascii: "T"))),
-        ("preserve", optional_argument, Long.preserve.rawValue),
-        ("recursive", no_argument, Int32(UInt8(ascii: "R"))),
-        ("reflink", optional_argument, Long.reflink.rawValue),
-        ("report", required_argument, Long.report.rawValue),
-        ("sparse", required_argument, Long.sparse.rawValue),
-        ("stats", no_argument, Long.stats.rawValue),
-        ("strategy", required_argument, Long.strategy.rawValue),
-        ("strip-trailing-slashes", no_argument, Long.stripTrailingSlashes.rawValue),
-        ("target-directory", required_argument, Int32(UInt8(ascii: "t"))),
-        ("verbose", no_argument, Int32(UInt8(ascii: "v"))),
-        ("help", no_argument, Long.help.rawValue),
-        ("version", no_argument, Long.version.rawValue),
-    ]
+    static var shortOptions: String { OptionTable.shortOptions }
+    static var longOptions: [(name: String, arg: Int32, val: Int32)] { OptionTable.longOptions }
 
     /// Parses `argv` (argv[0] included). getopt_long may permute the array, as in C.
     public func parse(argc: Int32, argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> ParseOutcome {
@@ -152,6 +109,8 @@ public struct CommandLineParser {
             case Long.verify.rawValue: options.verify = true
             case Long.partial.rawValue: options.partial = true
             case Long.resume.rawValue: options.resume = true
+            case Long.exclude.rawValue: options.excludePatterns.append(arg ?? "")
+            case Long.excludeFrom.rawValue: options.excludeFiles.append(Path(cString: zcp_optarg()))
             case Int32(UInt8(ascii: "g")): options.progress = true
             case Int32(UInt8(ascii: "j")):
                 guard let n = Self.positiveNumber(arg ?? ""), n <= 1024 else {

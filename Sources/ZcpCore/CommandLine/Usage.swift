@@ -32,6 +32,15 @@ enum Usage {
               --debug                  after each -v line, say how the file was copied:
                                          offload, reflink, sparse detection, the strategy
                                          that moved the bytes and every fallback
+              --exclude=PATTERN        leave out what below each SOURCE matches PATTERN,
+                                         with rsync's rules: without '/' a name at any
+                                         depth, a leading '/' anchors at SOURCE's top, a
+                                         trailing '/' matches directories only; *, ?,
+                                         [...] and ** as in rsync; repeatable; a SOURCE
+                                         named on the command line is never left out
+              --exclude-from=FILE      read exclude patterns from FILE, one a line ('-'
+                                         for standard input; lines starting with '#' or
+                                         ';' are comments)
           -f, --force                  if an existing destination cannot be opened,
                                          remove it and try again
           -i, --interactive            ask before overwriting (overrides an earlier -n);
@@ -71,7 +80,8 @@ enum Usage {
                                          and mtime); continue those that hold a prefix
                                          of SOURCE (checked by XXH3) from where it ends
               --report=FILE            write one JSON object per copied object to FILE
-                                         ('-' for standard output) as each one finishes
+                                         ('-' for standard output) as each one finishes;
+                                         the format is in zcp-report(5)
               --sparse=WHEN            holes in SOURCE: auto and always keep them,
                                          never writes them out as zeros
               --stats                  at the end, print files, bytes, time, rate and

@@ -116,12 +116,12 @@ struct ProgressPlan {
         for source in sources {
             let follow = options.effectiveDereference != .never
             guard case .success(let st) = sys.stat(At(source), follow) else { continue }
-            add(At(source), st, into: &total, seen: &seen)
+            add(At(source), st, relative: [], into: &total, seen: &seen)
         }
         return total
     }
 
-    private func add(_ at: At, _ st: FileStat, into total: inout (bytes: Int64, files: Int),
+    private func add(_ at: At, _ st: FileStat, relative: [UInt8], into total: inout (bytes: Int64, files: Int),
                      seen: inout Set<Walker.FileID>) {
         if !st.isDirectory {
             total.files += 1
@@ -135,7 +135,11 @@ struct ProgressPlan {
         let follow = options.effectiveDereference == .always
         for entry in entries {
             let child = At(fd, entry.name)
-            if case .success(let s) = sys.stat(child, follow) { add(child, s, into: &total, seen: &seen) }
+            let path = relative.isEmpty ? entry.name.bytes : relative + [UInt8(ascii: "/")] + entry.name.bytes
+            if case .success(let s) = sys.stat(child, follow),
+               options.excludes.verdict(path, isDirectory: s.isDirectory) != .excluded {
+                add(child, s, relative: path, into: &total, seen: &seen)
+            }
         }
     }
 }

@@ -143,6 +143,15 @@ public final class Reporter: @unchecked Sendable {  // mutable state only under 
         }
     }
 
+    /// --debug: an entry an --exclude pattern matched was left out (-v says nothing).
+    public func excluded(_ source: Path) {
+        guard debug else { return }
+        lock.locked {
+            clearForStdoutLocked()
+            stdout.write("excluded " + quoted(source) + "\n")
+        }
+    }
+
     /// A line on stdout as it is (GNU's --parents -v lines are not quoted).
     public func plain(_ line: String) {
         lock.locked {

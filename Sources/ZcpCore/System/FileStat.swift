@@ -78,3 +78,17 @@ public enum FileKind: String, Sendable {
         }
     }
 }
+
+/// One name of a directory, as readdir gives it (`.` and `..` left out).
+public struct DirectoryEntry: Sendable {
+    public var name: Path
+    public var ino: UInt64
+    /// d_type: DT_DIR, DT_LNK, ... or DT_UNKNOWN where the filesystem does not say.
+    public var type: UInt8
+
+    public init(name: Path, ino: UInt64, type: UInt8 = UInt8(DT_UNKNOWN)) {
+        self.name = name
+        self.ino = ino
+        self.type = type
+    }
+}

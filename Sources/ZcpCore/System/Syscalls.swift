@@ -20,7 +20,7 @@ public struct Syscalls: Sendable {
     public var chmod: @Sendable (_ at: At, _ mode: UInt32) -> SysResult<Void>
     public var utimensat: @Sendable (_ at: At, _ atime: timespec, _ mtime: timespec, _ followSymlinks: Bool) -> SysResult<Void>
     /// Names in an open directory with their inode numbers ("." and ".." left out).
-    public var readDirectory: @Sendable (_ fd: Int32) -> SysResult<[(name: Path, ino: UInt64)]>
+    public var readDirectory: @Sendable (_ fd: Int32) -> SysResult<[DirectoryEntry]>
 
     // Descriptors
     public var close: @Sendable (_ fd: Int32) -> SysResult<Void>
@@ -113,11 +113,11 @@ extension Syscalls {
             }
         },
         readDirectory: { fd in
-            final class Entries { var list: [(name: Path, ino: UInt64)] = [] }
+            final class Entries { var list: [DirectoryEntry] = [] }
             let entries = Entries()
-            let rc = zcp_read_directory(fd, Unmanaged.passUnretained(entries).toOpaque()) { context, name, ino, _ in
+            let rc = zcp_read_directory(fd, Unmanaged.passUnretained(entries).toOpaque()) { context, name, ino, type in
                 let box = Unmanaged<Entries>.fromOpaque(context!).takeUnretainedValue()
-                box.list.append((Path(cString: name!), ino))
+                box.list.append(DirectoryEntry(name: Path(cString: name!), ino: ino, type: type))
             }
             return rc == -1 ? .failure(.current) : .success(entries.list)
         },

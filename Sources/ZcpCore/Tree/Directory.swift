@@ -29,6 +29,8 @@ final class DirectoryTask: @unchecked Sendable {
     /// inherits one); asked only when -a could skip the ACL step for what has none.
     var hasDefaultACL = true
     let depth: Int
+    /// The path below the operand's top ("" for the operand), which --exclude matches.
+    let relative: [UInt8]
     var parked = false
     /// Made by this run (so it holds nothing this run did not put there).
     let isNew: Bool
@@ -54,6 +56,12 @@ final class DirectoryTask: @unchecked Sendable {
         self.record = record
         self.open = open
         depth = (parent?.depth ?? 0) + 1
+        relative = parent.map { $0.path(of: src.path.lastComponent) } ?? []
+    }
+
+    /// The path below the operand's top of an entry named `name` in this directory.
+    func path(of name: Path) -> [UInt8] {
+        relative.isEmpty ? name.bytes : relative + [UInt8(ascii: "/")] + name.bytes
     }
 
     /// One more thing inside is under way.
@@ -196,6 +204,7 @@ extension Walker {
         case .success(let list):
             for entry in list.sorted(by: { $0.ino < $1.ino }) {  // disk order on ext4
                 if stopSignal != nil { break }
+                if !options.excludes.isEmpty && excluded(entry, in: task) { continue }
                 // The task's descriptors, not the ones opened above: a parked directory gets
                 // new ones back.
                 copyObject(src.child(entry.name, in: task.srcFd), to: dst.child(entry.name, in: task.dstFd),
@@ -204,6 +213,29 @@ extension Walker {
             }
         }
         walked(ok: true)
+    }
+
+    /// Whether an --exclude pattern leaves this entry out (--debug says so). The name decides
+    /// without a system call; only a directory-only pattern matching an entry whose type
+    /// readdir did not give (or a symlink that -L follows) costs a stat.
+    private func excluded(_ entry: DirectoryEntry, in task: DirectoryTask) -> Bool {
+        let relative = task.path(of: entry.name)
+        let follow = options.effectiveDereference == .always
+        var isDirectory: Bool?
+        switch Int32(entry.type) {
+        case Int32(DT_DIR): isDirectory = true
+        case Int32(DT_UNKNOWN): isDirectory = nil
+        case Int32(DT_LNK): isDirectory = follow ? nil : false
+        default: isDirectory = false
+        }
+        var verdict = options.excludes.verdict(relative, isDirectory: isDirectory)
+        if verdict == .needsType {
+            guard case .success(let st) = sys.stat(At(task.srcFd, entry.name), follow) else { return false }
+            verdict = options.excludes.verdict(relative, isDirectory: st.isDirectory)
+        }
+        guard verdict == .excluded else { return false }
+        reporter.excluded(task.src.path.appending(entry.name))
+        return true
     }
 
     /// Gives a parked directory its descriptors back, through ".." of its child, checking

@@ -1,0 +1,134 @@
+import CZcp
+import Glibc
+
+/// One option of the command line: its names, whether it takes a value, what a shell offers
+/// for that value, and a one-line summary. The parser's getopt tables and the bash, zsh and
+/// fish completions are all made from `OptionTable.all`.
+public struct OptionSpec: Sendable {
+    public enum Argument: Sendable { case none, required, optional }
+
+    /// What a shell completes the value with.
+    public enum Values: Sendable, Equatable {
+        /// Free text (a suffix, a pattern).
+        case text
+        /// One of these words.
+        case words([String])
+        /// A comma-separated list of these words, each at most once.
+        case list([String])
+        case file
+        case directory
+        /// A number; these are offered.
+        case number([String])
+    }
+
+    public let long: String?
+    public let short: Character?
+    public let argument: Argument
+    public let values: Values
+    public let summary: String
+    /// What getopt_long returns for it.
+    let code: Int32
+
+    /// An option without a value.
+    init(_ long: String?, _ short: Character? = nil, code: CommandLineParser.Long? = nil, _ summary: String) {
+        self.init(long, short, .none, .text, code: code, summary)
+    }
+
+    init(_ long: String?, _ short: Character?, _ argument: Argument, _ values: Values,
+         code: CommandLineParser.Long? = nil, _ summary: String) {
+        self.long = long
+        self.short = short
+        self.argument = argument
+        self.values = values
+        self.summary = summary
+        self.code = code?.rawValue ?? Int32(short!.asciiValue!)
+    }
+
+    var getoptArgument: Int32 {
+        switch argument {
+        case .none: return no_argument
+        case .required: return required_argument
+        case .optional: return optional_argument
+        }
+    }
+}
+
+public enum OptionTable {
+    typealias Long = CommandLineParser.Long
+
+    /// Every option zcp takes, in `--help`'s order.
+    public static let all: [OptionSpec] = [
+        OptionSpec("archive", "a", "same as -dR --preserve=all"),
+        OptionSpec("atomic", code: .atomic, "write each file to a temporary beside it, renamed over the destination when complete"),
+        OptionSpec("attributes-only", code: .attributesOnly, "copy attributes only, no file data"),
+        OptionSpec("backup", nil, .optional, .words(CommandLineParser.backupWords.map(\.0)), code: .backup,
+                   "back up each existing destination first"),
+        OptionSpec(nil, "b", "like --backup, with no argument"),
+        OptionSpec("compare-strategies", nil, .optional, .number(["1", "3", "5", "10"]), code: .compareStrategies,
+                   "time each strategy copying SOURCE into DIRECTORY and print a table"),
+        OptionSpec("copy-contents", code: .copyContents, "read special files as data when copying recursively"),
+        OptionSpec(nil, "d", "same as --no-dereference --preserve=links"),
+        OptionSpec("debug", code: .debug, "say how each file was copied: strategy, fallbacks, sparse detection"),
+        OptionSpec("exclude", nil, .required, .text, code: .exclude,
+                   "skip files matching PATTERN (rsync's rules; repeatable)"),
+        OptionSpec("exclude-from", nil, .required, .file, code: .excludeFrom,
+                   "read exclude patterns from FILE, one a line ('-' for standard input)"),
+        OptionSpec("force", "f", "remove an existing destination that cannot be opened, and try again"),
+        OptionSpec("interactive", "i", "ask before overwriting"),
+        OptionSpec("fsync", code: .fsync, "flush each copied file to disk before going on"),
+        OptionSpec("progress", "g", "draw a progress line on stderr when it is a terminal"),
+        OptionSpec(nil, "H", "follow symbolic links named on the command line"),
+        OptionSpec("keep-directory-symlink", code: .keepDirectorySymlink,
+                   "use a symlink to a directory at the destination as that directory"),
+        OptionSpec("jobs", "j", .required, .number(["1", "2", "4", "8", "16", "32"]),
+                   "copy the files of a tree with N threads"),
+        OptionSpec("link", "l", "make hard links instead of copying"),
+        OptionSpec("dereference", "L", "always follow symbolic links in SOURCE"),
+        OptionSpec("no-clobber", "n", "never overwrite an existing file"),
+        OptionSpec("partial", code: .partial, "keep what a failed or stopped copy wrote"),
+        OptionSpec("no-dereference", "P", "never follow symbolic links in SOURCE"),
+        OptionSpec(nil, "p", "same as --preserve=mode,ownership,timestamps"),
+        OptionSpec("preserve", nil, .optional, .list(CommandLineParser.attributeNames), code: .preserve,
+                   "keep these attributes"),
+        OptionSpec("no-preserve", nil, .required, .list(CommandLineParser.attributeNames), code: .noPreserve,
+                   "do not keep these attributes"),
+        OptionSpec("parents", code: .parents, "copy SOURCE under DIRECTORY by its full name"),
+        OptionSpec("recursive", "R", "copy directories and everything below them"),
+        OptionSpec(nil, "r", "copy directories and everything below them"),
+        OptionSpec("reflink", nil, .optional, .words(CommandLineParser.reflinkWords.map(\.0)), code: .reflink,
+                   "clone data blocks"),
+        OptionSpec("remove-destination", code: .removeDestination, "remove each existing destination before opening it"),
+        OptionSpec("resume", code: .resume, "skip complete destinations, continue those holding a prefix of SOURCE"),
+        OptionSpec("report", nil, .required, .file, code: .report, "write one JSON object per copied object to FILE"),
+        OptionSpec("sparse", nil, .required, .words(CommandLineParser.sparseWords.map(\.0)), code: .sparse,
+                   "how holes in SOURCE are written"),
+        OptionSpec("stats", code: .stats, "print files, bytes, time, rate and strategies at the end"),
+        OptionSpec("strategy", nil, .required, .list(["auto"] + StrategyID.allCases.map(\.name)), code: .strategy,
+                   "how bytes move: auto, or a chain of strategies tried in order"),
+        OptionSpec("strip-trailing-slashes", code: .stripTrailingSlashes, "remove trailing slashes from each SOURCE"),
+        OptionSpec("symbolic-link", "s", "make symbolic links instead of copying"),
+        OptionSpec("suffix", "S", .required, .text, "backup suffix instead of ~"),
+        OptionSpec("target-directory", "t", .required, .directory, "copy every SOURCE into DIRECTORY"),
+        OptionSpec("no-target-directory", "T", "treat DEST as a normal file"),
+        OptionSpec(nil, "u", "same as --update=older"),
+        OptionSpec("update", nil, .optional, .words(CommandLineParser.updateWords.map(\.0)), code: .update,
+                   "which existing destinations to replace"),
+        OptionSpec("verbose", "v", "say what is being copied"),
+        OptionSpec("verify", code: .verify, "compare each copy, read back from storage, with SOURCE by XXH3-128"),
+        OptionSpec("one-file-system", "x", "stay on the filesystem of each SOURCE"),
+        OptionSpec(nil, "Z", "accepted; this kernel has no SELinux"),
+        OptionSpec("context", nil, .optional, .text, code: .context, "accepted with a warning"),
+        OptionSpec("help", code: .help, "display help and exit"),
+        OptionSpec("version", code: .version, "output version information and exit"),
+    ]
+
+    /// getopt_long's short option string.
+    static let shortOptions: String = all.compactMap { o in
+        o.short.map { String($0) + (o.argument == .required ? ":" : "") }
+    }.joined()
+
+    /// getopt_long's table of long options.
+    static let longOptions: [(name: String, arg: Int32, val: Int32)] = all.compactMap { o in
+        o.long.map { ($0, o.getoptArgument, o.code) }
+    }
+}

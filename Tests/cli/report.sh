@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# man/zcp-report.5 and the report agree: the page renders; every key the code can write is
+# documented there; every documented key (nested ones as "fallbacks.errno" etc.) is written by
+# some test: the command-line cases below, and the unit tests whose reports hold what only an
+# injected fault gives (a copy changed after it was written, a source changed while read, a
+# kernel path that sees no data at offset 0), run here with ZCP_REPORT_LOG set.
+. "$(dirname "$0")/lib.sh"
+REPO=$(cd "$HERE/../.." && pwd)
+PAGE="$REPO/man/zcp-report.5"
+export LC_ALL=C
+
+# The page renders, without warnings, and zcp(1) points to it.
+check "man -l renders zcp-report.5" test "$(man -l "$PAGE" 2>/dev/null | grep -c 'JSON-lines report')" -ge 1
+eq "groff: no warnings" "" "$(groff -man -ww -z "$PAGE" 2>&1)"
+check "zcp.1 points to zcp-report(5)" grep -q 'zcp-report (5)' "$REPO/man/zcp.1"
+
+# What the page documents: ".TP/.B key" under KEYS, and under each ".SS" of NESTED OBJECTS.
+documented=$(awk '
+    /^\.SH / { section = $2; part = ""; next }
+    /^\.SS / { part = $2; next }
+    /^\.TP/ { item = 1; next }
+    item && /^\.B / { key = $2
+        if (section == "KEYS") print key
+        else if (section == "NESTED" && part != "") print part "." key
+        item = 0; next }
+    { item = 0 }' "$PAGE" | sort -u)
+check "the page documents keys" test "$(wc -l <<<"$documented")" -gt 30
+
+# What the code can write: the key literals of the JSON writer, the metadata attributes and
+# the strategies (the keys of bytes_by_strategy).
+code_keys=$( { grep -oE '\\"[a-z_0-9]+\\":' "$REPO/Sources/ZcpCore/Report/JSON.swift" | tr -d '\\":'
+               grep -ohE '(note|keep)\("[a-z_]+"' "$REPO"/Sources/ZcpCore/Metadata/*.swift | sed -E 's/.*\("//; s/"$//'
+               "$ZCP" --help | grep -oE 'reflink, *$|copy_file_range|sendfile|splice|read_write' | tr -d ', '
+               echo reflink; } | sort -u)
+flat_documented=$(sed 's/.*\.//' <<<"$documented" | sort -u)
+undocumented=$(comm -23 <(echo "$code_keys") <(echo "$flat_documented"))
+eq "every key in the code is documented" "" "$undocumented"
+
+# Reports from the command line ...
+LOG="$WORK/all.jsonl"; : > "$LOG"
+R() { "$ZCP" --report="$WORK/r.json" "$@"; cat "$WORK/r.json" >> "$LOG"; }
+S="$WORK/s"; mkdir -p "$S/src/d"
+printf 'hello\n' > "$S/src/d/f"; ln -s f "$S/src/d/l"; mkfifo "$S/src/p"
+truncate -s 1M "$S/src/sparse"; printf x >> "$S/src/sparse"
+setfattr -n user.k -v v "$S/src/d/f" 2>/dev/null
+R -a "$S/src" "$S/a"                                          # every type, metadata, fallbacks
+R -a --strategy=copy_file_range,read_write "$S/src" "$S/b"    # remembered refusals
+printf 'old\n' > "$S/old"; R -b "$S/src/d/f" "$S/old"         # backup
+R --verify "$S/src/d/f" "$S/v"                                # verify, xxh3
+head -c 3000000 /dev/urandom > "$S/big"
+head -c 1000000 "$S/big" > "$S/pre"; R --resume "$S/big" "$S/pre"          # resumed
+head -c 1000000 /dev/urandom > "$S/other"; R --resume "$S/big" "$S/other"  # whole, reason
+cp -p "$S/big" "$S/done"; R -p --resume "$S/big" "$S/done"                 # complete
+mount_tmpfs "$WORK/small" 1M && { R --partial "$S/big" "$WORK/small/big"; true; }  # error, errno, offset, partial
+R "$S/missing" "$S/x" 2>/dev/null                              # error without an offset
+
+# ... and from the unit tests that inject what the command line cannot.
+: > "$WORK/unit.jsonl"
+if (cd "$REPO" && ZCP_REPORT_LOG="$WORK/unit.jsonl" swift test --filter 'VerifyTests|FaultTests|FallbackTests' >"$WORK/unit.log" 2>&1); then
+    ok "unit tests with ZCP_REPORT_LOG"
+else
+    bad "unit tests with ZCP_REPORT_LOG: $(grep -E ': error: |Test Case .* failed' "$WORK/unit.log" | head -3)"
+fi
+cat "$WORK/unit.jsonl" >> "$LOG"
+
+emitted=$(python3 - "$LOG" <<'EOF'
+import json, sys
+keys = set()
+for line in open(sys.argv[1]):
+    line = line.strip()
+    if not line:
+        continue
+    o = json.loads(line)
+    for k, v in o.items():
+        keys.add(k)
+        if isinstance(v, dict):
+            keys.update(f"{k}.{n}" for n in v)
+        elif isinstance(v, list):
+            keys.update(f"{k}.{n}" for e in v if isinstance(e, dict) for n in e)
+print("\n".join(sorted(keys)))
+EOF
+)
+eq "every documented key is written by some test" "" "$(comm -23 <(echo "$documented") <(echo "$emitted"))"
+eq "every key written is documented" "" "$(comm -13 <(echo "$documented") <(echo "$emitted"))"
+
+# The examples on the page are valid JSON lines of the documented keys.
+examples=$(awk '/^\.ft CW/ { on = 1; buf = ""; next } /^\.ft$/ { if (buf ~ /^\{/) print buf; on = 0; next }
+               on { sub(/^ /, ""); buf = buf $0 }' "$PAGE")
+check "the page has examples" test "$(wc -l <<<"$examples")" -ge 3
+while IFS= read -r ex; do
+    check "example parses: ${ex:0:40}..." python3 -c 'import json,sys; json.loads(sys.argv[1])' "$ex"
+done <<<"$examples"
+
+finish
