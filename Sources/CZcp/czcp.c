@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/uio.h>
 #include <sys/vfs.h>
@@ -217,4 +218,26 @@ int zcp_fadvise_dontneed(int fd, int64_t offset, int64_t length) {
   int rc = posix_fadvise(fd, (off_t)offset, (off_t)length, POSIX_FADV_DONTNEED);
   if (rc != 0) { errno = rc; return -1; }
   return 0;
+}
+
+ssize_t zcp_pwrite_dontcache(int fd, const void *buf, size_t count, int64_t offset) {
+  struct iovec iov = {.iov_base = (void *)buf, .iov_len = count};
+  return pwritev2(fd, &iov, 1, (off_t)offset, RWF_DONTCACHE);
+}
+
+int zcp_sync_range(int fd, int64_t offset, int64_t length, int wait) {
+  unsigned int flags = wait ? SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER
+                            : SYNC_FILE_RANGE_WRITE;
+  return sync_file_range(fd, (off_t)offset, (off_t)length, flags);
+}
+
+int zcp_resident(int fd, int64_t offset, int64_t length, unsigned char *pages) {
+  if (length <= 0) return 0;
+  void *map = mmap(NULL, (size_t)length, PROT_READ, MAP_SHARED, fd, (off_t)offset);
+  if (map == MAP_FAILED) return -1;
+  int rc = mincore(map, (size_t)length, pages);
+  int e = errno;
+  munmap(map, (size_t)length);
+  errno = e;
+  return rc;
 }

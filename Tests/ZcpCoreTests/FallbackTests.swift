@@ -187,6 +187,26 @@ final class FallbackTests: XCTestCase {
         XCTAssertEqual(s.contents("a"), s.contents("b"))
     }
 
+    func testNocacheRefusedDontcacheFallsBackToWindowsAtTheExactByte() {
+        let s = Scratch()
+        s.file("a", size: 20 * 1024 * 1024 + 5)
+        var sys = Syscalls.live
+        let waited = Box(0), dropped = Box(0)
+        let live = Syscalls.live
+        sys.readUncached = { _, _, _, _ in .failure(.EOPNOTSUPP) }  // as tmpfs answers
+        sys.writeUncached = { _, _, _, _ in .failure(.EOPNOTSUPP) }
+        sys.syncRange = { fd, off, len, wait in
+            if wait { waited.with { $0 += 1 } }
+            return live.syncRange(fd, off, len, wait)
+        }
+        sys.dropCache = { fd, off, len in dropped.with { $0 += 1 }; return live.dropCache(fd, off, len) }
+        XCTAssertEqual(runZcp(["--nocache", "--strategy=rw", "--report", s.path("r.json"), s.path("a"), s.path("b")], sys: sys), 0)
+        XCTAssertEqual(s.contents("a"), s.contents("b"))
+        XCTAssertEqual(reportLines(s).last?["cache"] as? String, "dropped")
+        XCTAssertEqual(waited.get, 3)  // three 8 MiB windows, each waited for once
+        XCTAssertGreaterThanOrEqual(dropped.get, 3)
+    }
+
     func testForcedStrategyWithNoDataFromANonEmptyFileFails() {
         let s = Scratch()
         let src = s.file("a", size: 5000)

@@ -47,6 +47,7 @@ R -a "$S/src" "$S/a"                                          # every type, meta
 R -a --strategy=copy_file_range,read_write "$S/src" "$S/b"    # remembered refusals
 printf 'old\n' > "$S/old"; R -b "$S/src/d/f" "$S/old"         # backup
 R --verify "$S/src/d/f" "$S/v"                                # verify, xxh3
+R --nocache "$S/src/d/f" "$S/nc"                              # cache
 head -c 3000000 /dev/urandom > "$S/big"
 head -c 1000000 "$S/big" > "$S/pre"; R --resume "$S/big" "$S/pre"          # resumed
 head -c 1000000 /dev/urandom > "$S/other"; R --resume "$S/big" "$S/other"  # whole, reason

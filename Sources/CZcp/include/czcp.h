@@ -26,6 +26,13 @@ int zcp_fadvise_sequential(int fd);
 ssize_t zcp_pread_dontcache(int fd, void *buf, size_t count, int64_t offset);
 // posix_fadvise(POSIX_FADV_DONTNEED) over [offset, offset+length) (length 0: to the end).
 int zcp_fadvise_dontneed(int fd, int64_t offset, int64_t length);
+// pwritev2 with RWF_DONTCACHE: written back and dropped once written (EOPNOTSUPP on tmpfs).
+ssize_t zcp_pwrite_dontcache(int fd, const void *buf, size_t count, int64_t offset);
+// sync_file_range over [offset, offset+length): start writeback, or (wait) write and wait.
+int zcp_sync_range(int fd, int64_t offset, int64_t length, int wait);
+// mincore of [offset, offset+length) of a file (offset page-aligned): one byte per page,
+// bit 0 set where the page is in the page cache.
+int zcp_resident(int fd, int64_t offset, int64_t length, unsigned char *pages);
 
 int zcp_pipe(int fds[2]);
 int zcp_stat(const char *path, int follow, struct stat *st);

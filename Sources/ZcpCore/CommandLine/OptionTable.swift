@@ -85,6 +85,7 @@ public enum OptionTable {
         OptionSpec("link", "l", "make hard links instead of copying"),
         OptionSpec("dereference", "L", "always follow symbolic links in SOURCE"),
         OptionSpec("no-clobber", "n", "never overwrite an existing file"),
+        OptionSpec("nocache", code: .nocache, "copy without filling the page cache"),
         OptionSpec("partial", code: .partial, "keep what a failed or stopped copy wrote"),
         OptionSpec("no-dereference", "P", "never follow symbolic links in SOURCE"),
         OptionSpec(nil, "p", "same as --preserve=mode,ownership,timestamps"),

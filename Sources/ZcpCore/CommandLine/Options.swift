@@ -97,6 +97,8 @@ public struct Options: Sendable {
     public var partial = false
     /// Skip destinations that are complete; continue those that hold a prefix of the source.
     public var resume = false
+    /// Copy without filling the page cache (RWF_DONTCACHE, or windows written back and dropped).
+    public var nocache = false
     /// Threads copying the files of a tree; nil: one per online CPU (recursive copies only).
     public var jobs: Int? = nil
 

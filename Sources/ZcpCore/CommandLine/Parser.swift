@@ -24,7 +24,7 @@ public struct CommandLineParser {
         case copyContents = 256, debug, stats, report, strategy, noPreserve, preserve, reflink
         case sparse, stripTrailingSlashes, help, version, attributesOnly, backup, context
         case keepDirectorySymlink, parents, removeDestination, update
-        case atomic, fsync, compareStrategies, verify, partial, resume, exclude, excludeFrom
+        case atomic, fsync, compareStrategies, verify, partial, resume, exclude, excludeFrom, nocache
     }
 
     static var shortOptions: String { OptionTable.shortOptions }
@@ -109,6 +109,7 @@ public struct CommandLineParser {
             case Long.verify.rawValue: options.verify = true
             case Long.partial.rawValue: options.partial = true
             case Long.resume.rawValue: options.resume = true
+            case Long.nocache.rawValue: options.nocache = true
             case Long.exclude.rawValue: options.excludePatterns.append(arg ?? "")
             case Long.excludeFrom.rawValue: options.excludeFiles.append(Path(cString: zcp_optarg()))
             case Int32(UInt8(ascii: "g")): options.progress = true

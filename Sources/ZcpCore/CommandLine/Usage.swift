@@ -57,6 +57,10 @@ enum Usage {
                                          strictly one file after another)
           -l, --link                   make hard links instead of copying
           -L, --dereference            always follow symbolic links in SOURCE
+              --nocache                copy without filling the page cache: RWF_DONTCACHE
+                                         reads and writes, or the copy written back and
+                                         dropped in 8 MiB windows; pages of SOURCE that
+                                         were cached before stay cached
           -n, --no-clobber             never overwrite an existing file (overrides an
                                          earlier -i)
               --partial                keep what a failed or stopped copy wrote (a

@@ -52,6 +52,8 @@ public struct FileRecord: Sendable {
     public var sourceDigest: Digest? = nil
     public var copyDigest: Digest? = nil
     public var resume: ResumeOutcome? = nil
+    /// --nocache: what the copy did to the page cache.
+    var cache: CacheKeeper.Outcome? = nil
     /// The copy holds the source's bytes `[0, reached)` (what --partial keeps).
     public var reached: Int64 = 0
     public var error: CopyError? = nil

@@ -43,6 +43,7 @@ enum JSON {
             s += ",\"metadata\":{" + r.metadata.map { string($0.0) + ":" + string($0.1) }.joined(separator: ",") + "}"
         }
         if let b = r.backup { s += ",\"backup\":" + string(b.description) }
+        if let c = r.cache { s += ",\"cache\":" + string(c.rawValue) }
         if let v = r.verify { s += ",\"verify\":" + string(v.rawValue) }
         if let d = r.sourceDigest { s += ",\"xxh3\":" + string(d.hex) }
         if let d = r.copyDigest, r.verify == .mismatch { s += ",\"xxh3_copy\":" + string(d.hex) }

@@ -257,6 +257,7 @@ public final class Reporter: @unchecked Sendable {  // mutable state only under 
         case .whole(let reason)?: line += ", copied whole (\(reason))"
         default: break
         }
+        if let c = r.cache { line += ", cache: \(c.rawValue)" }
         if let v = r.verify {
             line += ", verify: \(v.rawValue)" + (r.sourceDigest.map { " (xxh3 \($0.hex))" } ?? "")
         }

@@ -41,6 +41,8 @@ public final class Worker {
     lazy var copyHash = Hasher()
     /// read_write feeds `sourceHash` with what it reads of this file.
     var hashing = false
+    /// --nocache: what the current file does to the page cache (set by the selector).
+    var cache: CacheKeeper? = nil
     /// What the pipe holds at the most (the kernel's default until F_SETPIPE_SZ succeeds).
     private(set) var pipeCapacity = 65536
 

@@ -12,7 +12,11 @@ enum ReadWriteCopier: RangeCopier {
             if let stop = stopRequested(.pread) { return stop }
             let want = chunk(offset, end, cap: Worker.bufferSize)
             let got: Int
-            switch retryingEINTR({ io.sys.pread(io.src, buffer, want, offset) }) {
+            let uncached = io.worker.cache?.readUncached == true
+            switch retryingEINTR({ uncached ? io.sys.readUncached(io.src, buffer, want, offset) : io.sys.pread(io.src, buffer, want, offset) }) {
+            case .failure(let e) where uncached && e.refusesDontcache:
+                io.worker.cache?.readUncached = false  // this filesystem cannot: plain reads, dropped after
+                continue
             case .failure(.ESPIPE):
                 // Not seekable (a FIFO or a terminal): read from the current position.
                 return streamCopy(io, offset: &offset, end: end)
@@ -95,11 +99,15 @@ enum ReadWriteCopier: RangeCopier {
         var stream = io.destinationIsStream
         while done < count {
             let call: Syscall = stream ? .write : .pwrite
+            let uncached = !stream && io.worker.cache?.writeUncached == true
             let result = retryingEINTR {
                 stream ? io.sys.write(io.dst, buffer + done, count - done)
+                    : uncached ? io.sys.writeUncached(io.dst, buffer + done, count - done, offset)
                     : io.sys.pwrite(io.dst, buffer + done, count - done, offset)
             }
             switch result {
+            case .failure(let e) where uncached && e.refusesDontcache:
+                io.worker.cache?.writeUncached = false
             case .failure(.ESPIPE) where !stream: stream = true
             case .failure(let e): return StrategyFailure(syscall: call, errno: e, side: .write)
             case .success(0): return StrategyFailure(syscall: call, errno: .EIO, side: .write)

@@ -10,6 +10,8 @@ struct StrategySelector {
     let detectHoles: Bool
     /// --sparse=always: zeros in the data become holes too (read_write does the looking).
     let holesForZeros: Bool
+    /// --nocache: data moves in windows that are written back and dropped (see CacheKeeper).
+    var nocache = false
     let memo = RefusalMemo()
 
     init(options: Options) {
@@ -19,6 +21,7 @@ struct StrategySelector {
         chain = holesForZeros && !options.strategyForced ? [.readWrite] : options.strategyChain
         forced = options.strategyForced || options.reflink == .always
         detectHoles = options.sparse != .never
+        nocache = options.nocache
     }
 
     init(chain: [StrategyID], forced: Bool, detectHoles: Bool = true, holesForZeros: Bool = false) {
@@ -52,6 +55,17 @@ struct StrategySelector {
         if unshared && chain.count < self.chain.count { record.copyFileRangeAvoided = true }
         if chain.isEmpty {
             return CopyError(.strategyRefused(.copyFileRange), record.source, record.dest, errno: .EOPNOTSUPP, offset: 0)
+        }
+        if nocache && stat.kind == .file {
+            let types = (try? io.sys.fsType(io.src).get(), try? io.sys.fsType(io.dst).get())
+            io.worker.cache = CacheKeeper(sourceFsType: types.0, copyFsType: types.1, sourceSize: stat.size)
+        }
+        defer {
+            if var keeper = io.worker.cache {
+                keeper.settle(io)
+                record.cache = keeper.outcome
+                io.worker.cache = nil
+            }
         }
         var index = 0
         if start > 0 && chain.first == .reflink {
@@ -129,13 +143,18 @@ struct StrategySelector {
                 }
                 let strategy = zeroAtStart == nil ? chain[index] : .readWrite
                 let before = offset
-                let result = Self.run(strategy, io, offset: &offset, end: extent.end)
+                // Under --nocache, one window at a time.
+                let stepEnd = io.worker.cache == nil ? extent.end : min(extent.end ?? .max, offset + CacheKeeper.window)
+                io.worker.cache?.before(io, strategy, from: offset, to: stepEnd ?? offset)
+                let result = Self.run(strategy, io, offset: &offset, end: stepEnd)
+                io.worker.cache?.after(io, strategy, from: before, to: offset)
                 record.add(offset - before, by: strategy)
                 if strategy != .readWrite && offset > before { hasher?.breakOff() }
                 reached = offset
                 record.reached = offset
                 switch result {
                 case .finished(hitEOF: false):
+                    if stepEnd != extent.end && extent.end.map({ offset < $0 }) ?? true { continue }  // the next window
                     continue extents
                 case .finished(hitEOF: true):
                     if offset == 0 && strategy != .readWrite {

@@ -107,3 +107,8 @@ extension Result {
         return nil
     }
 }
+
+extension Errno {
+    /// What preadv2/pwritev2 answer for RWF_DONTCACHE where the filesystem (or kernel) cannot.
+    var refusesDontcache: Bool { self == .EOPNOTSUPP || self == .EINVAL || self == .ENOSYS }
+}

@@ -56,7 +56,14 @@ public struct Syscalls: Sendable {
     /// posix_fadvise(POSIX_FADV_SEQUENTIAL): a larger readahead window for the source.
     public var adviseSequential: @Sendable (_ fd: Int32) -> SysResult<Void>
     /// posix_fadvise(POSIX_FADV_DONTNEED) over the whole file: its clean pages leave the cache.
-    public var dropCache: @Sendable (_ fd: Int32) -> SysResult<Void>
+    /// posix_fadvise(DONTNEED) over [offset, offset + length) (length 0: to the end).
+    public var dropCache: @Sendable (_ fd: Int32, _ offset: Int64, _ length: Int64) -> SysResult<Void>
+    /// pwritev2 with RWF_DONTCACHE.
+    public var writeUncached: @Sendable (_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int, _ offset: Int64) -> SysResult<Int>
+    /// sync_file_range: start writeback of the range, or (`wait`) write it and wait for it.
+    public var syncRange: @Sendable (_ fd: Int32, _ offset: Int64, _ length: Int64, _ wait: Bool) -> SysResult<Void>
+    /// mincore of a file's range: one byte per page, bit 0 set for a page in the cache.
+    public var resident: @Sendable (_ fd: Int32, _ offset: Int64, _ length: Int64, _ pages: UnsafeMutablePointer<UInt8>) -> SysResult<Void>
     /// Copies a POSIX ACL through libacl (see ACL.swift).
     public var copyACL: @Sendable (_ from: XattrTarget, _ to: XattrTarget, _ kind: ACLKind) -> SysResult<ACLCopy>
     /// Extended attributes of an open file, or of a name without following a symlink.
@@ -165,7 +172,10 @@ extension Syscalls {
         fsType: { fd in valueOrErrno(zcp_fs_type(fd)) },
         fsync: { fd in nothingOrErrno(zcp_fsync(fd)) },
         adviseSequential: { fd in nothingOrErrno(zcp_fadvise_sequential(fd)) },
-        dropCache: { fd in nothingOrErrno(zcp_fadvise_dontneed(fd, 0, 0)) },
+        dropCache: { fd, offset, length in nothingOrErrno(zcp_fadvise_dontneed(fd, offset, length)) },
+        writeUncached: { fd, buf, n, off in valueOrErrno(zcp_pwrite_dontcache(fd, buf, n, off)) },
+        syncRange: { fd, offset, length, wait in nothingOrErrno(zcp_sync_range(fd, offset, length, wait ? 1 : 0)) },
+        resident: { fd, offset, length, pages in nothingOrErrno(zcp_resident(fd, offset, length, pages)) },
         copyACL: { from, to, kind in liveCopyACL(from: from, to: to, kind: kind) },
         listXattrs: { target in
             let list = growingBuffer { buf, size in

@@ -19,7 +19,7 @@ extension RunContext {
         if case .failure(let e) = retryingEINTR({ sys.fsync(dstFd) }) {
             return CopyError(.sync, dst, errno: e, syscall: .fsync)
         }
-        _ = sys.dropCache(dstFd)
+        _ = sys.dropCache(dstFd, 0, 0)
 
         let source = worker.sourceHash
         if worker.hashing && !source.broken && !record.sourceChanged {
