@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/uio.h>
 #include <sys/vfs.h>
@@ -240,4 +241,11 @@ int zcp_resident(int fd, int64_t offset, int64_t length, unsigned char *pages) {
   munmap(map, (size_t)length);
   errno = e;
   return rc;
+}
+
+int64_t zcp_cpu_ns(void) {
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) != 0) return -1;
+  return ((int64_t)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL
+         + ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL;
 }

@@ -42,4 +42,35 @@ final class PoolTests: XCTestCase {
         XCTAssertGreaterThan(walkerRuns.get, 0)
         pool.finish()
     }
+
+    /// The default thread count doubles while the process uses little CPU (copying waits on
+    /// storage), never past eight threads per CPU, and stays while the CPUs are busy. The
+    /// clock and the CPU time are the test's, so nothing depends on how fast this machine is.
+    func testThreadsGrowWhileCopyingWaitsAndStayWhileTheCPUsAreBusy() {
+        let clock = Box(Int64(0)), cpu = Box(Int64(0))
+        var sys = Syscalls.live
+        sys.cpuTime = { .success(cpu.get) }
+        let walker = Worker(sys: .live)
+        let pool = Pool(threads: 1, walker: walker, sys: .live)
+        var depth = IODepth(cpus: 2, sys: sys, clock: { clock.get })
+        /// 64 files queued over `ms` milliseconds of which the process spent `busy` CPU-ms.
+        func round(ms: Int64, busy: Int64) {
+            clock.with { $0 += ms * 1_000_000 }
+            cpu.with { $0 += busy * 1_000_000 }
+            for _ in 0..<64 { pool.submit { _ in }; depth.submitted(to: pool) }
+        }
+        round(ms: 100, busy: 190)  // 1.9 of 2 CPUs: warm, CPU-bound
+        XCTAssertEqual(pool.threadCount, 1)
+        round(ms: 100, busy: 60)   // waiting on a disk
+        XCTAssertEqual(pool.threadCount, 3)
+        round(ms: 100, busy: 100)
+        XCTAssertEqual(pool.threadCount, 7)
+        round(ms: 100, busy: 140)
+        XCTAssertEqual(pool.threadCount, 15)
+        round(ms: 100, busy: 10)   // at eight threads per CPU it stops
+        XCTAssertEqual(pool.threadCount, 15)
+        round(ms: 10, busy: 0)     // under 30 ms since the last look: no decision
+        XCTAssertEqual(pool.threadCount, 15)
+        pool.finish()
+    }
 }

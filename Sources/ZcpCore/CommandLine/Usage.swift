@@ -53,8 +53,9 @@ enum Usage {
               --keep-directory-symlink  use a symlink to a directory at the destination
                                          as that directory
           -j, --jobs=N                 copy the files of a tree with N threads
-                                         (default: one per online CPU; -j 1 copies
-                                         strictly one file after another)
+                                         (default: one per online CPU, doubling up to
+                                         eight per CPU while copying waits on storage;
+                                         -j 1 copies strictly one file after another)
           -l, --link                   make hard links instead of copying
           -L, --dereference            always follow symbolic links in SOURCE
               --nocache                copy without filling the page cache: RWF_DONTCACHE

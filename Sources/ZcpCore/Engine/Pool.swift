@@ -23,20 +23,37 @@ final class Pool: @unchecked Sendable {
     private var sleeping = 0
     private var stopping = false
     private var threads: [pthread_t] = []
-    private let capacity: Int
+    private var capacity: Int
     /// The walker's worker, for the jobs it runs itself.
     private let walker: Worker
+    private let sys: Syscalls
 
     /// `threads`: the copying threads besides the walker (-j N starts N - 1).
     init(threads count: Int, walker: Worker, sys: Syscalls) {
         capacity = 16 * (count + 1)
         self.walker = walker
+        self.sys = sys
         mutex.initialize(to: pthread_mutex_t())
         hasWork.initialize(to: pthread_cond_t())
         idle.initialize(to: pthread_cond_t())
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(hasWork, nil)
         pthread_cond_init(idle, nil)
+        start(count)
+    }
+
+    /// How many threads copy besides the walker.
+    var threadCount: Int { threads.count }
+
+    /// Starts `count` more threads (called by the walker only, as `finish` is).
+    func grow(by count: Int) {
+        start(count)
+        pthread_mutex_lock(mutex)
+        capacity = 16 * (threads.count + 1)
+        pthread_mutex_unlock(mutex)
+    }
+
+    private func start(_ count: Int) {
         for _ in 0..<count {
             let context = Unmanaged.passRetained(ThreadContext(pool: self, worker: Worker(sys: sys))).toOpaque()
             var thread = pthread_t()

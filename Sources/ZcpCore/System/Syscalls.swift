@@ -62,6 +62,8 @@ public struct Syscalls: Sendable {
     public var writeUncached: @Sendable (_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int, _ offset: Int64) -> SysResult<Int>
     /// sync_file_range: start writeback of the range, or (`wait`) write it and wait for it.
     public var syncRange: @Sendable (_ fd: Int32, _ offset: Int64, _ length: Int64, _ wait: Bool) -> SysResult<Void>
+    /// CPU time the process has used, in nanoseconds (getrusage).
+    public var cpuTime: @Sendable () -> SysResult<Int64>
     /// mincore of a file's range: one byte per page, bit 0 set for a page in the cache.
     public var resident: @Sendable (_ fd: Int32, _ offset: Int64, _ length: Int64, _ pages: UnsafeMutablePointer<UInt8>) -> SysResult<Void>
     /// Copies a POSIX ACL through libacl (see ACL.swift).
@@ -175,6 +177,7 @@ extension Syscalls {
         dropCache: { fd, offset, length in nothingOrErrno(zcp_fadvise_dontneed(fd, offset, length)) },
         writeUncached: { fd, buf, n, off in valueOrErrno(zcp_pwrite_dontcache(fd, buf, n, off)) },
         syncRange: { fd, offset, length, wait in nothingOrErrno(zcp_sync_range(fd, offset, length, wait ? 1 : 0)) },
+        cpuTime: { valueOrErrno(zcp_cpu_ns()) },
         resident: { fd, offset, length, pages in nothingOrErrno(zcp_resident(fd, offset, length, pages)) },
         copyACL: { from, to, kind in liveCopyACL(from: from, to: to, kind: kind) },
         listXattrs: { target in
