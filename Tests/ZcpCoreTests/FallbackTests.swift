@@ -185,6 +185,10 @@ final class FallbackTests: XCTestCase {
         XCTAssertTrue(zero.first?["errno"] is NSNull)
         XCTAssertEqual(line?["strategy"] as? String, "read_write")
         XCTAssertEqual(s.contents("a"), s.contents("b"))
+        // In --nocache's windows too, read_write goes on to the end once it took over.
+        s.file("big", size: 20 * 1024 * 1024 + 3)
+        XCTAssertEqual(runZcp(["--nocache", s.path("big"), s.path("big2")], sys: sys), 0)
+        XCTAssertEqual(s.contents("big"), s.contents("big2"))
     }
 
     func testNocacheRefusedDontcacheFallsBackToWindowsAtTheExactByte() {

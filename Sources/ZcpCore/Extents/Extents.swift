@@ -5,13 +5,17 @@ public struct Extent: Equatable, Sendable {
 }
 
 /// Splits a source into its data extents. A file with fewer blocks allocated than its size
-/// is walked with SEEK_DATA/SEEK_HOLE, so its holes are never read or written; any other file
-/// is one extent read until EOF (which also copies files whose size lies, as /proc's do).
+/// is walked with SEEK_DATA/SEEK_HOLE, so its holes are never read or written; any other
+/// regular file is one extent of its size (no call is spent finding EOF: a source that grows
+/// meanwhile is caught by the fstat after the copy), and one that says its size is 0, as
+/// /proc's do, or that is not a regular file, is read until EOF.
 struct ExtentWalker {
     private let io: CopyIO
     private let size: Int64
     private var position: Int64 = 0
     private var dense: Bool
+    /// Where a dense file's one extent ends (nil: at EOF).
+    private let denseEnd: Int64?
     private var finished = false
     /// Whether SEEK_DATA/SEEK_HOLE is in use (it stops being when the filesystem refuses it).
     private(set) var seeksHoles: Bool
@@ -24,6 +28,7 @@ struct ExtentWalker {
         self.position = start
         self.dense = !(detectHoles && stat.looksSparse)
         self.seeksHoles = !dense
+        denseEnd = stat.kind == .file && stat.size > 0 ? stat.size : nil
     }
 
     /// The next extent, nil after the last, or the errno of a failed lseek.
@@ -31,7 +36,8 @@ struct ExtentWalker {
         if finished { return nil }
         if dense {
             finished = true
-            return .success(Extent(start: position, end: nil))
+            if let end = denseEnd, position >= end { return nil }
+            return .success(Extent(start: position, end: denseEnd))
         }
         if position >= size { finished = true; return nil }
         let dataStart: Int64

@@ -123,6 +123,7 @@ struct StrategySelector {
         var reached: Int64 = start
         /// Set when a strategy returned no data at offset 0: read/write takes over until EOF.
         var zeroAtStart: StrategyID? = nil
+        var zeroReported = false
 
         extents: while let next = walker.next() {
             let extent: Extent
@@ -152,6 +153,11 @@ struct StrategySelector {
                 if strategy != .readWrite && offset > before { hasher?.breakOff() }
                 reached = offset
                 record.reached = offset
+                if let zero = zeroAtStart, !zeroReported, strategy == .readWrite, offset > 0 {
+                    // read_write found the data the kernel path did not see (and goes on to the end).
+                    record.fallbacks.append(Fallback(strategy: zero, errno: nil, offset: 0))
+                    zeroReported = true
+                }
                 switch result {
                 case .finished(hitEOF: false):
                     if stepEnd != extent.end && extent.end.map({ offset < $0 }) ?? true { continue }  // the next window
@@ -167,10 +173,6 @@ struct StrategySelector {
                         }
                         zeroAtStart = strategy
                         continue
-                    }
-                    if let zero = zeroAtStart, offset > 0 {
-                        record.fallbacks.append(Fallback(strategy: zero, errno: nil, offset: 0))
-                        zeroAtStart = nil
                     }
                     if let end = extent.end, offset < end { record.sourceChanged = true }
                     break extents
