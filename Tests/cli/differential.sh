@@ -296,6 +296,22 @@ for s in auto cfr sendfile splice rw; do
     fi
 done
 
+# A new file made with its source's owner, group and mode needs no chown or chmod: made
+# in a set-group-ID directory of another group, under a umask that masks the source's bits,
+# or where a default ACL decides, it gets them as GNU gives them (the times of "dest" itself,
+# changed by the copy's arrival, are left out of those two).
+sgid_tree() { tree; mkdir dest; chgrp 4242 dest; chmod 2775 dest; stamp dest; }
+differ "-a into a set-group-ID directory of another group" sgid_tree -- -a src dest
+masked_tree() { tree; chmod 666 src/a; chmod 777 src/sub/deeper/c; stamp src/a src/sub/deeper/c; }
+umask_differ() { local u=$1 old; old=$(umask); shift; umask "$u"; differ "$@"; umask "$old"; }
+umask_differ 077 "-a under umask 077" masked_tree --times -- -a src dst
+umask_differ 077 "-r -p under umask 077" masked_tree --times -- -rp src dst
+umask_differ 022 "-r --preserve=ownership under umask 022" masked_tree -- -r --preserve=ownership src dst
+if command -v setfacl >/dev/null; then
+    acl_dest() { tree; mkdir dest; setfacl -d -m u:4242:rwx,m::rwx dest; stamp dest; }
+    differ "-a into a directory with a default ACL" acl_dest -- -a src dest
+fi
+
 # Deliberate differences from GNU cp 9.1 (the oracle here), each with its reason.
 # 1. --keep-directory-symlink (newer GNU; 9.1 rejects it): a symlink to a directory at the
 #    destination is used as that directory.

@@ -13,6 +13,9 @@ final class RunContext: Sendable {
     let umask: UInt32
     /// Asked once: ownership failures are errors only for root (GNU).
     let isRoot: Bool
+    /// Who a new file belongs to (outside set-group-ID directories).
+    let euid: UInt32
+    let egid: UInt32
     private let failures = Counter()
 
     init(options: Options, sys: Syscalls, reporter: Reporter) {
@@ -24,6 +27,8 @@ final class RunContext: Sendable {
         Glibc.umask(mask)
         umask = UInt32(mask)
         isRoot = geteuid() == 0
+        euid = geteuid()
+        egid = getegid()
     }
 
     var failureCount: Int { failures.value }

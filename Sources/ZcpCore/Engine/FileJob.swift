@@ -93,10 +93,19 @@ extension RunContext {
                 if let e = remove(dst) { return e }
             }
         }
+        // A new file in a tree whose source this user owns already has the source's owner
+        // and group when it is made (its directory is not set-group-ID), and, made with the
+        // source's permission bits less the umask in a directory without a default ACL, the
+        // mode it will keep: no chown, and no chmod when that mode is the one wanted.
+        let madeAsSource = options.preserve.ownership && !options.defaultModes && !atomic
+            && st.uid == euid && st.gid == egid && parent?.hasDefaultACL == false
+            && parent.map { !$0.destinationIsSetGID } ?? false
+        var madeMode: UInt32? = nil
         if dstFd < 0 {
             // Never readable by more people than the source while the data moves.
             var mode = options.defaultModes ? 0o666 : st.permissions & 0o777
-            if options.preserve.ownership { mode &= 0o700 }
+            if options.preserve.ownership && !madeAsSource { mode &= 0o700 }
+            if madeAsSource { madeMode = mode & ~umask }
             var opened: SysResult<Int32>
             var tries = 0
             repeat {
@@ -156,11 +165,12 @@ extension RunContext {
             failure?.keptPartial = CopyError.KeptPartial(path: target.path, bytes: record.reached, of: st.size)
         }
         if failure == nil {
+            let asMade = created && madeMode != nil
             failure = Metadata(context: self).apply(st, to: .descriptor(source: srcFd, copy: dstFd), path: dst.path,
-                                                    isNew: created && !atomic,
+                                                    isNew: created && !atomic, created: asMade ? madeMode : nil,
                                                     inheritsNoACL: parent?.hasDefaultACL == false,
                                                     record: &record, replacing: atomic ? existing : nil,
-                                                    owned: atomic ? nil : existing)
+                                                    owned: atomic ? nil : existing, ownerAsSource: asMade)
         }
         if failure == nil && options.fsync, case .failure(let e) = retryingEINTR({ sys.fsync(dstFd) }) {
             failure = CopyError(.sync, dst.path, errno: e, syscall: .fsync)

@@ -40,11 +40,13 @@ struct Metadata {
     /// (as an in-place overwrite would). `owned`: what was at the destination already (an
     /// in-place overwrite, an existing directory): if it has the source's owner and group, no
     /// chown is made (GNU), which would clear its set-id bits for nothing.
+    /// `ownerAsSource`: a new regular file this run made already has the source's owner and
+    /// group, and `created` is the mode it was made with.
     func apply(_ st: FileStat, to target: MetadataTarget, path: Path, isNew: Bool, created: UInt32? = nil,
                inheritsNoACL: Bool = false, record: inout FileRecord, replacing: FileStat? = nil,
-               owned: FileStat? = nil) -> CopyError? {
+               owned: FileStat? = nil, ownerAsSource: Bool = false) -> CopyError? {
         let e = applyAttributes(st, to: target, path: path, isNew: isNew, created: created, inheritsNoACL: inheritsNoACL,
-                                record: &record, replacing: replacing, owned: owned)
+                                record: &record, replacing: replacing, owned: owned, ownerAsSource: ownerAsSource)
         guard preserve.timestamps else { return e }
         let t = setTimes(st, to: target, path: path)
         keep("timestamps", t?.errno?.name ?? (t == nil ? "ok" : "error"), in: &record)
@@ -62,7 +64,7 @@ struct Metadata {
 
     private func applyAttributes(_ st: FileStat, to target: MetadataTarget, path: Path, isNew: Bool, created: UInt32?,
                                  inheritsNoACL: Bool, record: inout FileRecord, replacing: FileStat?,
-                                 owned: FileStat?) -> CopyError? {
+                                 owned: FileStat?, ownerAsSource: Bool) -> CopyError? {
         var first: CopyError? = nil
         func note(_ attribute: String, _ e: CopyError?, ok: String = "ok") {
             keep(attribute, e?.errno?.name ?? (e == nil ? ok : "error"), in: &record)
@@ -71,6 +73,8 @@ struct Metadata {
         var ownershipKept = true
         if preserve.ownership, let o = owned, !isNew, o.uid == st.uid, o.gid == st.gid {
             note("ownership", nil)
+        } else if preserve.ownership && ownerAsSource && isNew {
+            note("ownership", nil)  // made with them
         } else if preserve.ownership {
             let r = chown(target, st.uid, st.gid)
             if case .failure(let e) = r {
@@ -132,6 +136,9 @@ struct Metadata {
                e != .EOPNOTSUPP, aclFailure == nil {
                 aclFailure = CopyError(.preservePermissions, path, errno: e, syscall: .fsetxattr)
             }
+        }
+        if ownerAsSource && isNew, let created, case .descriptor = target, mode == created {
+            needsChmod = false  // made with this very mode
         }
         var chmodFailure: CopyError? = nil
         if needsChmod {

@@ -22,6 +22,10 @@ final class DirectoryTask: @unchecked Sendable {
     var createdMode: UInt32? = nil
     /// The directory that was there already, as the policy saw it (nil: made by this run).
     var existing: FileStat? = nil
+    /// What is made in the copy takes the directory's group (set-group-ID), not the maker's.
+    var destinationIsSetGID: Bool {
+        ((existing?.permissions ?? createdMode ?? UInt32(S_ISGID)) & UInt32(S_ISGID)) != 0
+    }
     /// --atomic --resume: the temporaries earlier runs left here, by the name they were for.
     /// Read by the walker before the directory's files are queued; only read after.
     var leftovers: [Path: [Path]] = [:]
