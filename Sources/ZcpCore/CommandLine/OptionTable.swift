@@ -21,11 +21,33 @@ public struct OptionSpec: Sendable {
         case number([String])
     }
 
+    /// Which `Values` an option has, without building any list: every run makes the table,
+    /// only the completion generator asks for the words.
+    enum ValueKind: Sendable {
+        case text, file, directory, backup, reflink, sparse, update, attributes, strategies, jobs, runs
+    }
+
     public let long: String?
     public let short: Character?
     public let argument: Argument
-    public let values: Values
+    let valueKind: ValueKind
     public let summary: String
+
+    public var values: Values {
+        switch valueKind {
+        case .text: return .text
+        case .file: return .file
+        case .directory: return .directory
+        case .backup: return .words(CommandLineParser.backupWords.map { $0.0 })
+        case .reflink: return .words(CommandLineParser.reflinkWords.map { $0.0 })
+        case .sparse: return .words(CommandLineParser.sparseWords.map { $0.0 })
+        case .update: return .words(CommandLineParser.updateWords.map { $0.0 })
+        case .attributes: return .list(CommandLineParser.attributeNames)
+        case .strategies: return .list(["auto"] + StrategyID.allCases.map { $0.name })
+        case .jobs: return .number(["1", "2", "4", "8", "16", "32"])
+        case .runs: return .number(["1", "3", "5", "10"])
+        }
+    }
     /// What getopt_long returns for it.
     let code: Int32
 
@@ -34,12 +56,12 @@ public struct OptionSpec: Sendable {
         self.init(long, short, .none, .text, code: code, summary)
     }
 
-    init(_ long: String?, _ short: Character?, _ argument: Argument, _ values: Values,
+    init(_ long: String?, _ short: Character?, _ argument: Argument, _ values: ValueKind,
          code: CommandLineParser.Long? = nil, _ summary: String) {
         self.long = long
         self.short = short
         self.argument = argument
-        self.values = values
+        self.valueKind = values
         self.summary = summary
         self.code = code?.rawValue ?? Int32(short!.asciiValue!)
     }
@@ -61,10 +83,10 @@ public enum OptionTable {
         OptionSpec("archive", "a", "same as -dR --preserve=all"),
         OptionSpec("atomic", code: .atomic, "write each file to a temporary beside it, renamed over the destination when complete"),
         OptionSpec("attributes-only", code: .attributesOnly, "copy attributes only, no file data"),
-        OptionSpec("backup", nil, .optional, .words(CommandLineParser.backupWords.map(\.0)), code: .backup,
+        OptionSpec("backup", nil, .optional, .backup, code: .backup,
                    "back up each existing destination first"),
         OptionSpec(nil, "b", "like --backup, with no argument"),
-        OptionSpec("compare-strategies", nil, .optional, .number(["1", "3", "5", "10"]), code: .compareStrategies,
+        OptionSpec("compare-strategies", nil, .optional, .runs, code: .compareStrategies,
                    "time each strategy copying SOURCE into DIRECTORY and print a table"),
         OptionSpec("copy-contents", code: .copyContents, "read special files as data when copying recursively"),
         OptionSpec(nil, "d", "same as --no-dereference --preserve=links"),
@@ -80,7 +102,7 @@ public enum OptionTable {
         OptionSpec(nil, "H", "follow symbolic links named on the command line"),
         OptionSpec("keep-directory-symlink", code: .keepDirectorySymlink,
                    "use a symlink to a directory at the destination as that directory"),
-        OptionSpec("jobs", "j", .required, .number(["1", "2", "4", "8", "16", "32"]),
+        OptionSpec("jobs", "j", .required, .jobs,
                    "copy the files of a tree with N threads"),
         OptionSpec("link", "l", "make hard links instead of copying"),
         OptionSpec("dereference", "L", "always follow symbolic links in SOURCE"),
@@ -89,22 +111,22 @@ public enum OptionTable {
         OptionSpec("partial", code: .partial, "keep what a failed or stopped copy wrote"),
         OptionSpec("no-dereference", "P", "never follow symbolic links in SOURCE"),
         OptionSpec(nil, "p", "same as --preserve=mode,ownership,timestamps"),
-        OptionSpec("preserve", nil, .optional, .list(CommandLineParser.attributeNames), code: .preserve,
+        OptionSpec("preserve", nil, .optional, .attributes, code: .preserve,
                    "keep these attributes"),
-        OptionSpec("no-preserve", nil, .required, .list(CommandLineParser.attributeNames), code: .noPreserve,
+        OptionSpec("no-preserve", nil, .required, .attributes, code: .noPreserve,
                    "do not keep these attributes"),
         OptionSpec("parents", code: .parents, "copy SOURCE under DIRECTORY by its full name"),
         OptionSpec("recursive", "R", "copy directories and everything below them"),
         OptionSpec(nil, "r", "copy directories and everything below them"),
-        OptionSpec("reflink", nil, .optional, .words(CommandLineParser.reflinkWords.map(\.0)), code: .reflink,
+        OptionSpec("reflink", nil, .optional, .reflink, code: .reflink,
                    "clone data blocks"),
         OptionSpec("remove-destination", code: .removeDestination, "remove each existing destination before opening it"),
         OptionSpec("resume", code: .resume, "skip complete destinations, continue those holding a prefix of SOURCE"),
         OptionSpec("report", nil, .required, .file, code: .report, "write one JSON object per copied object to FILE"),
-        OptionSpec("sparse", nil, .required, .words(CommandLineParser.sparseWords.map(\.0)), code: .sparse,
+        OptionSpec("sparse", nil, .required, .sparse, code: .sparse,
                    "how holes in SOURCE are written"),
         OptionSpec("stats", code: .stats, "print files, bytes, time, rate and strategies at the end"),
-        OptionSpec("strategy", nil, .required, .list(["auto"] + StrategyID.allCases.map(\.name)), code: .strategy,
+        OptionSpec("strategy", nil, .required, .strategies, code: .strategy,
                    "how bytes move: auto, or a chain of strategies tried in order"),
         OptionSpec("strip-trailing-slashes", code: .stripTrailingSlashes, "remove trailing slashes from each SOURCE"),
         OptionSpec("symbolic-link", "s", "make symbolic links instead of copying"),
@@ -112,7 +134,7 @@ public enum OptionTable {
         OptionSpec("target-directory", "t", .required, .directory, "copy every SOURCE into DIRECTORY"),
         OptionSpec("no-target-directory", "T", "treat DEST as a normal file"),
         OptionSpec(nil, "u", "same as --update=older"),
-        OptionSpec("update", nil, .optional, .words(CommandLineParser.updateWords.map(\.0)), code: .update,
+        OptionSpec("update", nil, .optional, .update, code: .update,
                    "which existing destinations to replace"),
         OptionSpec("verbose", "v", "say what is being copied"),
         OptionSpec("verify", code: .verify, "compare each copy, read back from storage, with SOURCE by XXH3-128"),
@@ -123,13 +145,25 @@ public enum OptionTable {
         OptionSpec("version", code: .version, "output version information and exit"),
     ]
 
-    /// getopt_long's short option string.
-    static let shortOptions: String = all.compactMap { o in
-        o.short.map { String($0) + (o.argument == .required ? ":" : "") }
-    }.joined()
+    /// getopt_long's short option string (plain loops: this runs at every start-up, where
+    /// generic algorithms would instantiate metadata first).
+    static var shortOptions: String {
+        var text = ""
+        for o in all {
+            guard let c = o.short else { continue }
+            text.append(c)
+            if o.argument == .required { text.append(":") }
+        }
+        return text
+    }
 
     /// getopt_long's table of long options.
-    static let longOptions: [(name: String, arg: Int32, val: Int32)] = all.compactMap { o in
-        o.long.map { ($0, o.getoptArgument, o.code) }
+    static var longOptions: [(name: String, arg: Int32, val: Int32)] {
+        var table: [(name: String, arg: Int32, val: Int32)] = []
+        table.reserveCapacity(all.count)
+        for o in all {
+            if let l = o.long { table.append((l, o.getoptArgument, o.code)) }
+        }
+        return table
     }
 }

@@ -37,16 +37,18 @@ public struct CommandLineParser {
         var makeBackups = false
         var backupArgument: String? = nil
         var suffixGiven = false
-        let cNames: [UnsafeMutablePointer<CChar>] = Self.longOptions.map { strdup($0.name)! }
+        let longOptions = Self.longOptions
+        let shortOptions = Self.shortOptions
+        let cNames: [UnsafeMutablePointer<CChar>] = longOptions.map { strdup($0.name)! }
         defer { cNames.forEach { free($0) } }
-        var table = Self.longOptions.enumerated().map { i, o in
+        var table = longOptions.enumerated().map { i, o in
             option(name: cNames[i], has_arg: o.arg, flag: nil, val: o.val)
         }
         table.append(option(name: nil, has_arg: 0, flag: nil, val: 0))
         zcp_getopt_reset()
 
         while true {
-            let c = table.withUnsafeBufferPointer { getopt_long(argc, argv, Self.shortOptions, $0.baseAddress, nil) }
+            let c = table.withUnsafeBufferPointer { getopt_long(argc, argv, shortOptions, $0.baseAddress, nil) }
             if c == -1 { break }
             let arg = zcp_optarg().map { String(cString: $0) }
             switch c {

@@ -58,7 +58,7 @@ public final class Walker {
         let options = context.options
         policy = DestinationPolicy(options: options, sys: context.sys)
         worker = Worker(sys: context.sys)
-        let cpus = Int(max(1, zcp_online_cpus()))
+        let cpus = options.recursive && options.jobs == nil ? Int(max(1, zcp_online_cpus())) : 1
         jobs = options.recursive ? options.jobs ?? cpus : 1
         if options.recursive && options.jobs == nil && cpus > 1 {
             depth = IODepth(cpus: cpus, sys: context.sys)
