@@ -27,11 +27,14 @@ public struct OptionSpec: Sendable {
         case text, file, directory, backup, reflink, sparse, update, attributes, strategies, jobs, runs
     }
 
-    public let long: String?
-    public let short: Character?
+    /// The long name ("" when there is none), kept as the literal in the binary: getopt's
+    /// table points at it, with no copy or allocation at start-up.
+    let longName: StaticString
+    /// The short option's character (0 when there is none).
+    let shortCode: UInt8
     public let argument: Argument
     let valueKind: ValueKind
-    public let summary: String
+    private let summaryText: StaticString
 
     public var values: Values {
         switch valueKind {
@@ -52,19 +55,23 @@ public struct OptionSpec: Sendable {
     let code: Int32
 
     /// An option without a value.
-    init(_ long: String?, _ short: Character? = nil, code: CommandLineParser.Long? = nil, _ summary: String) {
+    init(_ long: StaticString, _ short: Unicode.Scalar? = nil, code: CommandLineParser.Long? = nil, _ summary: StaticString) {
         self.init(long, short, .none, .text, code: code, summary)
     }
 
-    init(_ long: String?, _ short: Character?, _ argument: Argument, _ values: ValueKind,
-         code: CommandLineParser.Long? = nil, _ summary: String) {
-        self.long = long
-        self.short = short
+    init(_ long: StaticString, _ short: Unicode.Scalar?, _ argument: Argument, _ values: ValueKind,
+         code: CommandLineParser.Long? = nil, _ summary: StaticString) {
+        longName = long
+        shortCode = short.map { UInt8($0.value) } ?? 0
         self.argument = argument
         self.valueKind = values
-        self.summary = summary
-        self.code = code?.rawValue ?? Int32(short!.asciiValue!)
+        summaryText = summary
+        self.code = code?.rawValue ?? Int32(shortCode)
     }
+
+    public var long: String? { longName.utf8CodeUnitCount == 0 ? nil : longName.description }
+    public var short: Character? { shortCode == 0 ? nil : Character(Unicode.Scalar(shortCode)) }
+    public var summary: String { summaryText.description }
 
     var getoptArgument: Int32 {
         switch argument {
@@ -85,11 +92,11 @@ public enum OptionTable {
         OptionSpec("attributes-only", code: .attributesOnly, "copy attributes only, no file data"),
         OptionSpec("backup", nil, .optional, .backup, code: .backup,
                    "back up each existing destination first"),
-        OptionSpec(nil, "b", "like --backup, with no argument"),
+        OptionSpec("", "b", "like --backup, with no argument"),
         OptionSpec("compare-strategies", nil, .optional, .runs, code: .compareStrategies,
                    "time each strategy copying SOURCE into DIRECTORY and print a table"),
         OptionSpec("copy-contents", code: .copyContents, "read special files as data when copying recursively"),
-        OptionSpec(nil, "d", "same as --no-dereference --preserve=links"),
+        OptionSpec("", "d", "same as --no-dereference --preserve=links"),
         OptionSpec("debug", code: .debug, "say how each file was copied: strategy, fallbacks, sparse detection"),
         OptionSpec("exclude", nil, .required, .text, code: .exclude,
                    "skip files matching PATTERN (rsync's rules; repeatable)"),
@@ -99,7 +106,7 @@ public enum OptionTable {
         OptionSpec("interactive", "i", "ask before overwriting"),
         OptionSpec("fsync", code: .fsync, "flush each copied file to disk before going on"),
         OptionSpec("progress", "g", "draw a progress line on stderr when it is a terminal"),
-        OptionSpec(nil, "H", "follow symbolic links named on the command line"),
+        OptionSpec("", "H", "follow symbolic links named on the command line"),
         OptionSpec("keep-directory-symlink", code: .keepDirectorySymlink,
                    "use a symlink to a directory at the destination as that directory"),
         OptionSpec("jobs", "j", .required, .jobs,
@@ -110,14 +117,14 @@ public enum OptionTable {
         OptionSpec("nocache", code: .nocache, "copy without filling the page cache"),
         OptionSpec("partial", code: .partial, "keep what a failed or stopped copy wrote"),
         OptionSpec("no-dereference", "P", "never follow symbolic links in SOURCE"),
-        OptionSpec(nil, "p", "same as --preserve=mode,ownership,timestamps"),
+        OptionSpec("", "p", "same as --preserve=mode,ownership,timestamps"),
         OptionSpec("preserve", nil, .optional, .attributes, code: .preserve,
                    "keep these attributes"),
         OptionSpec("no-preserve", nil, .required, .attributes, code: .noPreserve,
                    "do not keep these attributes"),
         OptionSpec("parents", code: .parents, "copy SOURCE under DIRECTORY by its full name"),
         OptionSpec("recursive", "R", "copy directories and everything below them"),
-        OptionSpec(nil, "r", "copy directories and everything below them"),
+        OptionSpec("", "r", "copy directories and everything below them"),
         OptionSpec("reflink", nil, .optional, .reflink, code: .reflink,
                    "clone data blocks"),
         OptionSpec("remove-destination", code: .removeDestination, "remove each existing destination before opening it"),
@@ -133,37 +140,46 @@ public enum OptionTable {
         OptionSpec("suffix", "S", .required, .text, "backup suffix instead of ~"),
         OptionSpec("target-directory", "t", .required, .directory, "copy every SOURCE into DIRECTORY"),
         OptionSpec("no-target-directory", "T", "treat DEST as a normal file"),
-        OptionSpec(nil, "u", "same as --update=older"),
+        OptionSpec("", "u", "same as --update=older"),
         OptionSpec("update", nil, .optional, .update, code: .update,
                    "which existing destinations to replace"),
         OptionSpec("verbose", "v", "say what is being copied"),
         OptionSpec("verify", code: .verify, "compare each copy, read back from storage, with SOURCE by XXH3-128"),
         OptionSpec("one-file-system", "x", "stay on the filesystem of each SOURCE"),
-        OptionSpec(nil, "Z", "accepted; this kernel has no SELinux"),
+        OptionSpec("", "Z", "accepted; this kernel has no SELinux"),
         OptionSpec("context", nil, .optional, .text, code: .context, "accepted with a warning"),
         OptionSpec("help", code: .help, "display help and exit"),
         OptionSpec("version", code: .version, "output version information and exit"),
     ]
 
-    /// getopt_long's short option string (plain loops: this runs at every start-up, where
-    /// generic algorithms would instantiate metadata first).
-    static var shortOptions: String {
-        var text = ""
-        for o in all {
-            guard let c = o.short else { continue }
-            text.append(c)
-            if o.argument == .required { text.append(":") }
+    /// getopt_long's short option string, NUL-terminated.
+    static func shortOptionBytes() -> [CChar] {
+        var text: [CChar] = []
+        text.reserveCapacity(2 * all.count)
+        for o in all where o.shortCode != 0 {
+            text.append(CChar(o.shortCode))
+            if o.argument == .required { text.append(CChar(UInt8(ascii: ":"))) }
         }
+        text.append(0)
         return text
+    }
+
+    static var shortOptions: String { String(cString: shortOptionBytes()) }
+
+    /// getopt_long's table, ended by a zero entry; the names point at the literals.
+    static func getoptTable() -> [option] {
+        var table: [option] = []
+        table.reserveCapacity(all.count + 1)
+        for o in all where o.longName.utf8CodeUnitCount > 0 {
+            let name = UnsafeRawPointer(o.longName.utf8Start).assumingMemoryBound(to: CChar.self)
+            table.append(option(name: name, has_arg: o.getoptArgument, flag: nil, val: o.code))
+        }
+        table.append(option(name: nil, has_arg: 0, flag: nil, val: 0))
+        return table
     }
 
     /// getopt_long's table of long options.
     static var longOptions: [(name: String, arg: Int32, val: Int32)] {
-        var table: [(name: String, arg: Int32, val: Int32)] = []
-        table.reserveCapacity(all.count)
-        for o in all {
-            if let l = o.long { table.append((l, o.getoptArgument, o.code)) }
-        }
-        return table
+        all.compactMap { o in o.long.map { ($0, o.getoptArgument, o.code) } }
     }
 }

@@ -37,18 +37,14 @@ public struct CommandLineParser {
         var makeBackups = false
         var backupArgument: String? = nil
         var suffixGiven = false
-        let longOptions = Self.longOptions
-        let shortOptions = Self.shortOptions
-        let cNames: [UnsafeMutablePointer<CChar>] = longOptions.map { strdup($0.name)! }
-        defer { cNames.forEach { free($0) } }
-        var table = longOptions.enumerated().map { i, o in
-            option(name: cNames[i], has_arg: o.arg, flag: nil, val: o.val)
-        }
-        table.append(option(name: nil, has_arg: 0, flag: nil, val: 0))
+        let table = OptionTable.getoptTable()
+        let shortOptions = OptionTable.shortOptionBytes()
         zcp_getopt_reset()
 
         while true {
-            let c = table.withUnsafeBufferPointer { getopt_long(argc, argv, shortOptions, $0.baseAddress, nil) }
+            let c = table.withUnsafeBufferPointer { t in
+                shortOptions.withUnsafeBufferPointer { getopt_long(argc, argv, $0.baseAddress!, t.baseAddress, nil) }
+            }
             if c == -1 { break }
             let arg = zcp_optarg().map { String(cString: $0) }
             switch c {
