@@ -24,7 +24,8 @@ final class DirectoryTask: @unchecked Sendable {
     var existing: FileStat? = nil
     /// What is made in the copy takes the directory's group (set-group-ID), not the maker's.
     var destinationIsSetGID: Bool {
-        ((existing?.permissions ?? createdMode ?? UInt32(S_ISGID)) & UInt32(S_ISGID)) != 0
+        let setGID: UInt32 = 0o2000  // S_ISGID
+        return ((existing?.permissions ?? createdMode ?? setGID) & setGID) != 0
     }
     /// --atomic --resume: the temporaries earlier runs left here, by the name they were for.
     /// Read by the walker before the directory's files are queued; only read after.
