@@ -7,25 +7,39 @@ import ZcpCore
 enum Completions {
     static let header = "zcp completion, made by zcp-completions from zcp's option table (do not edit)"
 
+    /// How one shell completes each kind of value; `words` and `list` get the words
+    /// space-separated.
+    struct ValueActions {
+        let text: String, file: String, directory: String
+        let words: (String) -> String
+        let list: (String) -> String
+
+        func action(for values: OptionSpec.Values) -> String {
+            switch values {
+            case .text: return text
+            case .file: return file
+            case .directory: return directory
+            case .words(let w), .number(let w): return words(w.joined(separator: " "))
+            case .list(let w): return list(w.joined(separator: " "))
+            }
+        }
+    }
+
     // MARK: bash
 
     static func bash() -> String {
+        let actions = ValueActions(text: "return", file: "_filedir; return", directory: "_filedir -d; return",
+                                   words: { "COMPREPLY=($(compgen -W '\($0)' -- \"$cur\")); return" },
+                                   list: { "_zcp_list \"$cur\" \($0); return" })
         var cases: [String] = []
         for o in OptionTable.all where o.argument != .none {
-            let names = ([o.short.map { "-\($0)" }] + [o.long.map { "--\($0)" }]).compactMap { $0 }
-            let action: String
-            switch o.values {
-            case .text: action = "return"
-            case .file: action = "_filedir; return"
-            case .directory: action = "_filedir -d; return"
-            case .words(let w), .number(let w): action = "COMPREPLY=($(compgen -W '\(w.joined(separator: " "))' -- \"$cur\")); return"
-            case .list(let w): action = "_zcp_list \"$cur\" \(w.joined(separator: " ")); return"
-            }
+            let names = o.dashedNames.joined(separator: "|")
+            let action = actions.action(for: o.values)
             if o.argument == .optional {
                 // Only "--name=value" gives it a value; a word after it is an operand.
-                cases.append("        \(names.joined(separator: "|"))) if $split; then \(action); fi ;;")
+                cases.append("        \(names)) if $split; then \(action); fi ;;")
             } else {
-                cases.append("        \(names.joined(separator: "|"))) \(action) ;;")
+                cases.append("        \(names)) \(action) ;;")
             }
         }
         var words: [String] = []
@@ -81,16 +95,11 @@ enum Completions {
         func described(_ s: String) -> String {
             "[" + s.replacingAll("\\", "\\\\").replacingAll("[", "\\[").replacingAll("]", "\\]") + "]"
         }
+        let actions = ValueActions(text: " ", file: "_files", directory: "_files -/",
+                                   words: { "(\($0))" }, list: { "_sequence compadd - \($0)" })
         var specs: [String] = []
         for o in OptionTable.all {
-            let action: String
-            switch o.values {
-            case .text: action = " "
-            case .file: action = "_files"
-            case .directory: action = "_files -/"
-            case .words(let w), .number(let w): action = "(\(w.joined(separator: " ")))"
-            case .list(let w): action = "_sequence compadd - \(w.joined(separator: " "))"
-            }
+            let action = actions.action(for: o.values)
             let valueName = o.long ?? "value"
             let tail: String
             var shortForm = o.short.map { "-\($0)" }
@@ -106,13 +115,11 @@ enum Completions {
                 longForm = longForm.map { $0 + "=-" }
                 tail = described(o.summary) + "::" + valueName + ":" + action
             }
-            let repeatable = o.long == "exclude" || o.long == "exclude-from"
             let forms = [shortForm, longForm].compactMap { $0 }
             if forms.count == 2 {
-                let names = [o.short.map { "-\($0)" }, o.long.map { "--\($0)" }].compactMap { $0 }.joined(separator: " ")
-                specs.append(quoted("(\(names))") + "{" + forms.joined(separator: ",") + "}" + quoted(tail))
+                specs.append(quoted("(\(o.dashedNames.joined(separator: " ")))") + "{" + forms.joined(separator: ",") + "}" + quoted(tail))
             } else {
-                specs.append(quoted((repeatable ? "*" : "") + forms[0] + tail))
+                specs.append(quoted((o.repeatable ? "*" : "") + forms[0] + tail))
             }
         }
         specs.append(quoted("*:file:_files"))
@@ -130,29 +137,21 @@ enum Completions {
 
     static func fish() -> String {
         func quoted(_ s: String) -> String { "'" + s.replacingAll("\\", "\\\\").replacingAll("'", "\\'") + "'" }
+        let actions = ValueActions(text: " -x", file: " -r -F", directory: " -x -a '(__fish_complete_directories)'",
+                                   words: { " -x -a " + quoted($0) }, list: { " -x -a " + quoted("(__zcp_list \($0))") })
         var lines: [String] = []
         for o in OptionTable.all {
-            var line = "complete -c zcp"
+            // fish would complete a name that needs a value with a space after it: "--name="
+            // is offered instead (no space follows a completion ending in '='), and the
+            // declared option, which still completes its value, is not offered as a name.
+            let offeredWithEquals = o.argument == .required ? o.long : nil
+            var line = "complete -c zcp" + (offeredWithEquals != nil ? " -n 'not __zcp_naming'" : "")
             if let s = o.short { line += " -s \(s)" }
             if let l = o.long { line += " -l \(l)" }
-            switch (o.argument, o.values) {
-            case (.none, _): break
-            case (_, .text): line += " -x"
-            case (_, .file): line += " -r -F"
-            case (_, .directory): line += " -x -a '(__fish_complete_directories)'"
-            case (_, .words(let w)), (_, .number(let w)): line += " -x -a " + quoted(w.joined(separator: " "))
-            case (_, .list(let w)): line += " -x -a " + quoted("(__zcp_list \(w.joined(separator: " ")))")
-            }
-            line += " -d " + quoted(o.summary)
-            if o.argument == .required, let l = o.long {
-                // fish would complete the name with a space after it: "--name=" is offered
-                // instead (no space follows a completion ending in '='), and the declared
-                // option, which still completes its value, is not offered as a name.
-                line = line.replacingAll("complete -c zcp ", "complete -c zcp -n 'not __zcp_naming' ")
-                lines.append(line)
+            if o.argument != .none { line += actions.action(for: o.values) }
+            lines.append(line + " -d " + quoted(o.summary))
+            if let l = offeredWithEquals {
                 lines.append("complete -c zcp -n __zcp_naming -f -a " + quoted("--\(l)=") + " -d " + quoted(o.summary))
-            } else {
-                lines.append(line)
             }
         }
         return """
@@ -178,6 +177,11 @@ enum Completions {
 
             """
     }
+}
+
+extension OptionSpec {
+    /// "-a", "--archive": the names as typed.
+    var dashedNames: [String] { [short.map { "-\($0)" }, long.map { "--\($0)" }].compactMap { $0 } }
 }
 
 extension String {

@@ -1,3 +1,4 @@
+import Glibc
 import XCTest
 @testable import ZcpCore
 
@@ -63,5 +64,26 @@ final class ExcludeTests: XCTestCase {
         // Each '*' gives up as soon as the rest cannot match: not exponential.
         let name = String(repeating: "a", count: 200)
         XCTAssertFalse(excluded(String(repeating: "*a", count: 30) + "b", name))
+    }
+
+    /// --progress counts what the copy will copy: excluded files and directories are left
+    /// out of its totals (on the real filesystem).
+    func testProgressTotalsLeaveExcludedEntriesOut() {
+        let s = Scratch()
+        mkdir(s.path("t"), 0o755)
+        mkdir(s.path("t/skip"), 0o755)
+        s.file("t/a", size: 100)
+        s.file("t/b.tmp", size: 1000)
+        s.file("t/skip/c", size: 10000)
+        var options = Options()
+        options.recursive = true
+        let all = ProgressPlan(sys: .live, options: options).measure([Path(s.path("t"))])
+        XCTAssertEqual(all.files, 3)
+        XCTAssertEqual(all.bytes, 11100)
+        XCTAssertNil(options.excludes.add("*.tmp"))
+        XCTAssertNil(options.excludes.add("skip/"))
+        let kept = ProgressPlan(sys: .live, options: options).measure([Path(s.path("t"))])
+        XCTAssertEqual(kept.files, 1)
+        XCTAssertEqual(kept.bytes, 100)
     }
 }

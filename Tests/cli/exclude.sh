@@ -46,11 +46,9 @@ same_as_rsync "--exclude-from (comments, blank line, CRLF)" --exclude-from="$WOR
 rm -rf z; "$ZCP" -a --exclude-from=- src z < "$WORK/list"
 rm -rf r; rsync -a --exclude-from="$WORK/list" src/ r/
 eq "--exclude-from=- reads standard input" "$(paths r)" "$(paths z)"
-echo "${#cases[@]}" > "$WORK/count"
-check "at least 30 pattern cases against rsync" test "$(cat "$WORK/count")" -ge 30
+check "at least 30 pattern cases against rsync" test "${#cases[@]}" -ge 30
 
 # Operands are never excluded, however a pattern reads.
-rm -rf z; "$ZCP" -r --exclude='*.txt' --exclude=src src/a.txt src z 2>/dev/null
 rm -rf z; mkdir z; "$ZCP" -r --exclude='*.txt' --exclude=src src/a.txt src z
 check "an operand matching a pattern is copied" test -f z/a.txt
 check "a directory operand matching a pattern is copied" test -d z/src

@@ -35,6 +35,8 @@ public struct OptionSpec: Sendable {
     public let argument: Argument
     let valueKind: ValueKind
     private let summaryText: StaticString
+    /// What getopt_long returns for it.
+    let code: Int32
 
     public var values: Values {
         switch valueKind {
@@ -51,9 +53,6 @@ public struct OptionSpec: Sendable {
         case .runs: return .number(["1", "3", "5", "10"])
         }
     }
-    /// What getopt_long returns for it.
-    let code: Int32
-
     /// An option without a value.
     init(_ long: StaticString, _ short: Unicode.Scalar? = nil, code: CommandLineParser.Long? = nil, _ summary: StaticString) {
         self.init(long, short, .none, .text, code: code, summary)
@@ -72,6 +71,10 @@ public struct OptionSpec: Sendable {
     public var long: String? { longName.utf8CodeUnitCount == 0 ? nil : longName.description }
     public var short: Character? { shortCode == 0 ? nil : Character(Unicode.Scalar(shortCode)) }
     public var summary: String { summaryText.description }
+    /// Each use adds to the others (the parser appends), rather than the last one winning.
+    public var repeatable: Bool {
+        code == CommandLineParser.Long.exclude.rawValue || code == CommandLineParser.Long.excludeFrom.rawValue
+    }
 
     var getoptArgument: Int32 {
         switch argument {
@@ -164,8 +167,6 @@ public enum OptionTable {
         return text
     }
 
-    static var shortOptions: String { String(cString: shortOptionBytes()) }
-
     /// getopt_long's table, ended by a zero entry; the names point at the literals.
     static func getoptTable() -> [option] {
         var table: [option] = []
@@ -178,7 +179,7 @@ public enum OptionTable {
         return table
     }
 
-    /// getopt_long's table of long options.
+    /// The long options as name, getopt argument kind and code (what the tests go through).
     static var longOptions: [(name: String, arg: Int32, val: Int32)] {
         all.compactMap { o in o.long.map { ($0, o.getoptArgument, o.code) } }
     }

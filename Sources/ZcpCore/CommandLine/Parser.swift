@@ -27,7 +27,6 @@ public struct CommandLineParser {
         case atomic, fsync, compareStrategies, verify, partial, resume, exclude, excludeFrom, nocache
     }
 
-    static var shortOptions: String { OptionTable.shortOptions }
     static var longOptions: [(name: String, arg: Int32, val: Int32)] { OptionTable.longOptions }
 
     /// Parses `argv` (argv[0] included). getopt_long may permute the array, as in C.

@@ -26,9 +26,9 @@ final class RunContext: Sendable {
         let mask = Glibc.umask(0)
         Glibc.umask(mask)
         umask = UInt32(mask)
-        isRoot = geteuid() == 0
         euid = geteuid()
         egid = getegid()
+        isRoot = euid == 0
     }
 
     var failureCount: Int { failures.value }

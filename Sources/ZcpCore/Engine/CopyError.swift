@@ -57,9 +57,10 @@ public struct CopyError: Error, Sendable {
     /// --partial kept the bytes written.
     public var keptPartial: KeptPartial? = nil
 
-    /// The data arrived; only an attribute could not be kept (the copy stays).
+    /// The copy, read back, is not the source.
     public var isVerifyMismatch: Bool { if case .verifyMismatch = what { return true } else { return false } }
 
+    /// The data arrived; only an attribute could not be kept (the copy stays).
     public var isMetadata: Bool {
         switch what {
         case .preserveTimes, .preservePermissions, .preserveOwnership, .preserveXattr: return true

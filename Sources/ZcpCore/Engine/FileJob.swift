@@ -253,6 +253,11 @@ enum FilesystemMagic {
     static let nfs = 0x6969
     static let cifs = 0xFF53_4D42
     static let smb2 = 0xFE53_4D42
+    static let tmpfs = 0x0102_1994
+    static let ramfs = 0x8584_58F6
+
+    /// Filesystems whose page cache is the file itself (--nocache drops nothing there).
+    static func isMemory(_ type: Int) -> Bool { type == tmpfs || type == ramfs }
 
     static func name(_ type: Int) -> String {
         switch type {
@@ -262,7 +267,7 @@ enum FilesystemMagic {
         case nfs: return "nfs"
         case cifs, smb2: return "smb"
         case 0xEF53: return "ext4"
-        case 0x0102_1994: return "tmpfs"
+        case tmpfs: return "tmpfs"
         case 0x794C_7630: return "overlayfs"
         case 0x6573_5546: return "fuse"
         case 0x9FA0: return "proc"

@@ -21,10 +21,9 @@ extension RunContext {
             // The largest leftover that is a regular file with no other name, owned by this
             // user or by the source's owner (-a gives it to them before the rename; they
             // control the data anyway): nobody else can have planted it. The others go.
-            let uid = geteuid()
             for node in leftovers(of: job) {
                 guard case .success(let fd) = retryingEINTR({ sys.open(node.at, O_RDWR | O_NOFOLLOW, 0) }) else { continue }
-                guard case .success(let t) = sys.fstat(fd), t.kind == .file, t.uid == uid || t.uid == st.uid,
+                guard case .success(let t) = sys.fstat(fd), t.kind == .file, t.uid == euid || t.uid == st.uid,
                       t.nlink == 1 else { _ = sys.close(fd); continue }
                 if let f = found, f.size >= t.size {
                     _ = sys.close(fd)

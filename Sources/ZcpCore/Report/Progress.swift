@@ -135,11 +135,12 @@ struct ProgressPlan {
         let follow = options.effectiveDereference == .always
         for entry in entries {
             let child = At(fd, entry.name)
-            let path = relative.isEmpty ? entry.name.bytes : relative + [UInt8(ascii: "/")] + entry.name.bytes
-            if case .success(let s) = sys.stat(child, follow),
-               options.excludes.verdict(path, isDirectory: s.isDirectory) != .excluded {
-                add(child, s, relative: path, into: &total, seen: &seen)
+            let path = options.excludes.isEmpty ? [] : ExcludeList.path(relative, entry.name)
+            if !options.excludes.isEmpty,
+               options.excludes.excludes(entry, at: path, follow: follow, stat: { try? sys.stat(child, follow).get() }) {
+                continue  // left out of the copy, so out of its totals
             }
+            if case .success(let s) = sys.stat(child, follow) { add(child, s, relative: path, into: &total, seen: &seen) }
         }
     }
 }

@@ -135,20 +135,17 @@ public final class Reporter: @unchecked Sendable {  // mutable state only under 
     }
 
     /// --debug: an existing destination was left as it was (-n, -u, --update=none, -i declined).
-    public func skipped(_ dest: Path) {
-        guard debug else { return }
-        lock.locked {
-            clearForStdoutLocked()
-            stdout.write("skipped " + quoted(dest) + "\n")
-        }
-    }
+    public func skipped(_ dest: Path) { debugNote("skipped", dest) }
 
     /// --debug: an entry an --exclude pattern matched was left out (-v says nothing).
-    public func excluded(_ source: Path) {
+    public func excluded(_ source: Path) { debugNote("excluded", source) }
+
+    /// --debug's "WORD 'path'" line.
+    private func debugNote(_ word: String, _ path: Path) {
         guard debug else { return }
         lock.locked {
             clearForStdoutLocked()
-            stdout.write("excluded " + quoted(source) + "\n")
+            stdout.write(word + " " + quoted(path) + "\n")
         }
     }
 

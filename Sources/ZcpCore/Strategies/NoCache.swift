@@ -100,11 +100,3 @@ struct CacheKeeper {
         dropped = true
     }
 }
-
-extension FilesystemMagic {
-    static let tmpfs = 0x0102_1994
-    static let ramfs = 0x8584_58F6
-
-    /// Filesystems whose page cache is the file itself.
-    static func isMemory(_ type: Int) -> Bool { type == tmpfs || type == ramfs }
-}

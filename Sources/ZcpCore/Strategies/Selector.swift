@@ -11,7 +11,7 @@ struct StrategySelector {
     /// --sparse=always: zeros in the data become holes too (read_write does the looking).
     let holesForZeros: Bool
     /// --nocache: data moves in windows that are written back and dropped (see CacheKeeper).
-    var nocache = false
+    let nocache: Bool
     let memo = RefusalMemo()
 
     init(options: Options) {
@@ -29,6 +29,7 @@ struct StrategySelector {
         self.forced = forced
         self.detectHoles = detectHoles
         self.holesForZeros = holesForZeros
+        nocache = false
     }
 
     /// Copies the data of `io.src` (described by `stat`) into `io.dst`, filling `record`.

@@ -55,7 +55,6 @@ public struct Syscalls: Sendable {
     public var fsync: @Sendable (_ fd: Int32) -> SysResult<Void>
     /// posix_fadvise(POSIX_FADV_SEQUENTIAL): a larger readahead window for the source.
     public var adviseSequential: @Sendable (_ fd: Int32) -> SysResult<Void>
-    /// posix_fadvise(POSIX_FADV_DONTNEED) over the whole file: its clean pages leave the cache.
     /// posix_fadvise(DONTNEED) over [offset, offset + length) (length 0: to the end).
     public var dropCache: @Sendable (_ fd: Int32, _ offset: Int64, _ length: Int64) -> SysResult<Void>
     /// pwritev2 with RWF_DONTCACHE.

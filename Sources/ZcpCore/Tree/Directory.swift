@@ -61,12 +61,7 @@ final class DirectoryTask: @unchecked Sendable {
         self.record = record
         self.open = open
         depth = (parent?.depth ?? 0) + 1
-        relative = parent.map { $0.path(of: src.path.lastComponent) } ?? []
-    }
-
-    /// The path below the operand's top of an entry named `name` in this directory.
-    func path(of name: Path) -> [UInt8] {
-        relative.isEmpty ? name.bytes : relative + [UInt8(ascii: "/")] + name.bytes
+        relative = parent.map { ExcludeList.path($0.relative, src.path.lastComponent) } ?? []
     }
 
     /// One more thing inside is under way.
@@ -220,25 +215,11 @@ extension Walker {
         walked(ok: true)
     }
 
-    /// Whether an --exclude pattern leaves this entry out (--debug says so). The name decides
-    /// without a system call; only a directory-only pattern matching an entry whose type
-    /// readdir did not give (or a symlink that -L follows) costs a stat.
+    /// Whether an --exclude pattern leaves this entry out (--debug says so).
     private func excluded(_ entry: DirectoryEntry, in task: DirectoryTask) -> Bool {
-        let relative = task.path(of: entry.name)
         let follow = options.effectiveDereference == .always
-        var isDirectory: Bool?
-        switch Int32(entry.type) {
-        case Int32(DT_DIR): isDirectory = true
-        case Int32(DT_UNKNOWN): isDirectory = nil
-        case Int32(DT_LNK): isDirectory = follow ? nil : false
-        default: isDirectory = false
-        }
-        var verdict = options.excludes.verdict(relative, isDirectory: isDirectory)
-        if verdict == .needsType {
-            guard case .success(let st) = sys.stat(At(task.srcFd, entry.name), follow) else { return false }
-            verdict = options.excludes.verdict(relative, isDirectory: st.isDirectory)
-        }
-        guard verdict == .excluded else { return false }
+        guard options.excludes.excludes(entry, at: ExcludeList.path(task.relative, entry.name), follow: follow,
+                                        stat: { try? sys.stat(At(task.srcFd, entry.name), follow).get() }) else { return false }
         reporter.excluded(task.src.path.appending(entry.name))
         return true
     }

@@ -136,6 +136,30 @@ public struct ExcludeList: Sendable {
         return needsType ? .needsType : .included
     }
 
+    /// The path below the operand's top of `name` in the directory at `parent` ("" for the top).
+    static func path(_ parent: [UInt8], _ name: Path) -> [UInt8] {
+        parent.isEmpty ? name.bytes : parent + [UInt8(ascii: "/")] + name.bytes
+    }
+
+    /// Whether a directory entry at `relative` is left out. Its name and readdir's type decide
+    /// without a system call; only when a directory-only pattern needs a type readdir did not
+    /// give (DT_UNKNOWN, or a symlink `follow`ed) is `stat` asked (nil: not excluded, the copy
+    /// will say what is wrong with it).
+    func excludes(_ entry: DirectoryEntry, at relative: [UInt8], follow: Bool, stat: () -> FileStat?) -> Bool {
+        let isDirectory: Bool?
+        switch Int32(entry.type) {
+        case Int32(DT_DIR): isDirectory = true
+        case Int32(DT_UNKNOWN): isDirectory = nil
+        case Int32(DT_LNK): isDirectory = follow ? nil : false
+        default: isDirectory = false
+        }
+        switch verdict(relative, isDirectory: isDirectory) {
+        case .excluded: return true
+        case .included: return false
+        case .needsType: return stat().map { verdict(relative, isDirectory: $0.isDirectory) == .excluded } ?? false
+        }
+    }
+
     static func matches(_ rule: Rule, _ path: [UInt8]) -> Bool {
         let slash = UInt8(ascii: "/")
         switch rule.scope {
