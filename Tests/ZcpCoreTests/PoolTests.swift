@@ -73,4 +73,19 @@ final class PoolTests: XCTestCase {
         XCTAssertEqual(pool.threadCount, 15)
         pool.finish()
     }
+
+    /// The descriptor limit caps the growth: never more copying threads than `maxThreads`.
+    func testThreadsNeverGrowPastWhatTheDescriptorsAllow() {
+        let clock = Box(Int64(0)), cpu = Box(Int64(0))
+        var sys = Syscalls.live
+        sys.cpuTime = { .success(cpu.get) }
+        let pool = Pool(threads: 1, walker: Worker(sys: .live), sys: .live)
+        var depth = IODepth(cpus: 2, maxThreads: 5, sys: sys, clock: { clock.get })
+        for expected in [3, 4, 4] {  // copying threads besides the walker: 2+2, then 4+1, then none
+            clock.with { $0 += 100_000_000 }
+            for _ in 0..<64 { pool.submit { _ in }; depth.submitted(to: pool) }
+            XCTAssertEqual(pool.threadCount, expected)
+        }
+        pool.finish()
+    }
 }

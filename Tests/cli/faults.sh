@@ -159,6 +159,12 @@ mkdir -p wide/sub; for i in $(seq 1 50); do mkdir wide/sub/d$i; printf x > wide/
 eq "300 files, ulimit -n 16: exit status" 0 "$st"
 eq "300 files, ulimit -n 16: stderr" "" "$(head -c 300 err)"
 eq "300 files, ulimit -n 16: tree" "$(python3 "$HERE/treeprint.py" --times wide)" "$(python3 "$HERE/treeprint.py" --times widecopy)"
+rm -rf widecopy
+# More threads asked for than the limit can hold descriptors for: -j is lowered to fit.
+(ulimit -n 16; "$ZCP" -a -j 8 wide widecopy 2>err); st=$?
+eq "300 files, ulimit -n 16, -j 8: exit status" 0 "$st"
+eq "300 files, ulimit -n 16, -j 8: stderr" "" "$(head -c 300 err)"
+eq "300 files, ulimit -n 16, -j 8: tree" "$(python3 "$HERE/treeprint.py" --times wide)" "$(python3 "$HERE/treeprint.py" --times widecopy)"
 rm -rf wide widecopy
 
 # 100,000 entries in one directory.

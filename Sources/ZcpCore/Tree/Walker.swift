@@ -59,15 +59,19 @@ public final class Walker {
         policy = DestinationPolicy(options: options, sys: context.sys)
         worker = Worker(sys: context.sys)
         let cpus = options.recursive && options.jobs == nil ? Int(max(1, zcp_online_cpus())) : 1
-        jobs = options.recursive ? options.jobs ?? cpus : 1
-        if options.recursive && options.jobs == nil && cpus > 1 {
-            depth = IODepth(cpus: cpus, sys: context.sys)
-        }
         var limit = rlimit()
         let soft = options.recursive && getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0
-            ? Int(clamping: limit.rlim_cur) : 1024
-        // Three standard descriptors, a report, a few spare; per thread a source, a copy and a pipe.
-        openDirectoryBudget = max(2, (min(soft, 1 << 20) - 10 - 4 * ((depth?.maxThreads ?? jobs) + 1)) / 2)
+            ? min(Int(clamping: limit.rlim_cur), 1 << 20) : 1024
+        // The descriptor limit bounds the copying threads (each holds a source, a copy and a
+        // pipe) after the standard three, a report, a few spare and two walked directories;
+        // what is left after the threads goes to directories. -j above it is lowered to it.
+        let reserved = 8, perThread = 4, perDirectory = 2
+        let threadCap = max(1, (soft - reserved - 2 * perDirectory) / perThread)
+        jobs = options.recursive ? min(options.jobs ?? cpus, threadCap) : 1
+        if options.recursive && options.jobs == nil && jobs > 1 {
+            depth = IODepth(cpus: cpus, maxThreads: threadCap, sys: context.sys)
+        }
+        openDirectoryBudget = max(2, (soft - reserved - perThread * (depth?.maxThreads ?? jobs)) / perDirectory)
     }
 
     public var failed: Bool { context.failureCount > 0 }
@@ -367,11 +371,12 @@ struct IODepth {
     private var since: Int64
     private var cpuSince: Int64
 
-    init(cpus: Int, sys: Syscalls, clock: @escaping () -> Int64 = { zcp_monotonic_ns() }) {
+    /// `maxThreads`: what the descriptor limit allows.
+    init(cpus: Int, maxThreads: Int = .max, sys: Syscalls, clock: @escaping () -> Int64 = { zcp_monotonic_ns() }) {
         self.cpus = cpus
         self.sys = sys
         self.clock = clock
-        maxThreads = min(64, 8 * cpus)
+        self.maxThreads = min(64, 8 * cpus, maxThreads)
         since = clock()
         cpuSince = (try? sys.cpuTime().get()) ?? 0
     }
