@@ -26,8 +26,11 @@ let package = Package(
         // Sources/zcp/link holds a linker script that turns the runtime's -lstdc++ into the
         // static archive, and the order (Scripts/order-symbols) in which lld places the
         // functions a copy runs, side by side: fewer code pages mapped, a lower peak RSS.
+        // The runtime's command-line entry points, from what glibc hands initializers
+        // (Sources/CStart/start.c says why).
+        .target(name: "CStart"),
         .executableTarget(
-            name: "zcp", dependencies: ["ZcpCore"], exclude: ["link"],
+            name: "zcp", dependencies: ["ZcpCore", "CStart"], exclude: ["link"],
             linkerSettings: [.unsafeFlags([
                 "-L", Context.packageDirectory + "/Sources/zcp/link",
                 "-Xclang-linker", "-static-libgcc", "-Xclang-linker", "-no-pie",

@@ -1,3 +1,4 @@
+import CStart
 import ZcpCore
 
 #if canImport(Glibc)
