@@ -243,9 +243,11 @@ int zcp_resident(int fd, int64_t offset, int64_t length, unsigned char *pages) {
   return rc;
 }
 
-int64_t zcp_cpu_ns(void) {
+int zcp_usage(int64_t *cpu_ns, int64_t *waits) {
   struct rusage ru;
   if (getrusage(RUSAGE_SELF, &ru) != 0) return -1;
-  return ((int64_t)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL
-         + ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL;
+  *cpu_ns = ((int64_t)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL
+            + ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL;
+  *waits = ru.ru_nvcsw;
+  return 0;
 }

@@ -43,46 +43,53 @@ final class PoolTests: XCTestCase {
         pool.finish()
     }
 
-    /// The default thread count doubles while the process uses little CPU (copying waits on
-    /// storage), never past eight threads per CPU, and stays while the CPUs are busy. The
-    /// clock and the CPU time are the test's, so nothing depends on how fast this machine is.
+    /// The default thread count doubles while the process uses little CPU and its threads
+    /// wait (copying waits on storage), never past eight threads per CPU, and stays while the
+    /// CPUs are busy or while the CPU time went to other processes (threads preempted, not
+    /// waiting). The clock and the usage are the test's, so nothing depends on this machine.
     func testThreadsGrowWhileCopyingWaitsAndStayWhileTheCPUsAreBusy() {
-        let clock = Box(Int64(0)), cpu = Box(Int64(0))
+        let clock = Box(Int64(0)), usage = Box(ProcessUsage())
         var sys = Syscalls.live
-        sys.cpuTime = { .success(cpu.get) }
+        sys.usage = { .success(usage.get) }
         let walker = Worker(sys: .live)
         let pool = Pool(threads: 1, walker: walker, sys: .live)
         var depth = IODepth(cpus: 2, sys: sys, clock: { clock.get })
-        /// 64 files queued over `ms` milliseconds of which the process spent `busy` CPU-ms.
-        func round(ms: Int64, busy: Int64) {
+        /// 64 files queued over `ms` milliseconds, in which the process spent `busy` CPU-ms
+        /// and its threads waited `waits` times.
+        func round(ms: Int64, busy: Int64, waits: Int64) {
             clock.with { $0 += ms * 1_000_000 }
-            cpu.with { $0 += busy * 1_000_000 }
+            usage.with { $0.cpuNs += busy * 1_000_000; $0.waits += waits }
             for _ in 0..<64 { pool.submit { _ in }; depth.submitted(to: pool) }
         }
-        round(ms: 100, busy: 190)  // 1.9 of 2 CPUs: warm, CPU-bound
+        round(ms: 100, busy: 190, waits: 2)   // 1.9 of 2 CPUs: warm, CPU-bound
         XCTAssertEqual(pool.threadCount, 1)
-        round(ms: 100, busy: 60)   // waiting on a disk
+        round(ms: 100, busy: 60, waits: 3)    // little CPU, but no waiting: other processes had it
+        XCTAssertEqual(pool.threadCount, 1)
+        round(ms: 100, busy: 60, waits: 15)   // waits for fewer than a quarter of the files
+        XCTAssertEqual(pool.threadCount, 1)
+        round(ms: 100, busy: 60, waits: 64)   // waiting on a disk
         XCTAssertEqual(pool.threadCount, 3)
-        round(ms: 100, busy: 100)
+        round(ms: 100, busy: 100, waits: 64)
         XCTAssertEqual(pool.threadCount, 7)
-        round(ms: 100, busy: 140)
+        round(ms: 100, busy: 140, waits: 64)
         XCTAssertEqual(pool.threadCount, 15)
-        round(ms: 100, busy: 10)   // at eight threads per CPU it stops
+        round(ms: 100, busy: 10, waits: 64)   // at eight threads per CPU it stops
         XCTAssertEqual(pool.threadCount, 15)
-        round(ms: 10, busy: 0)     // under 30 ms since the last look: no decision
+        round(ms: 10, busy: 0, waits: 64)     // under 30 ms since the last look: no decision
         XCTAssertEqual(pool.threadCount, 15)
         pool.finish()
     }
 
     /// The descriptor limit caps the growth: never more copying threads than `maxThreads`.
     func testThreadsNeverGrowPastWhatTheDescriptorsAllow() {
-        let clock = Box(Int64(0)), cpu = Box(Int64(0))
+        let clock = Box(Int64(0)), usage = Box(ProcessUsage())
         var sys = Syscalls.live
-        sys.cpuTime = { .success(cpu.get) }
+        sys.usage = { .success(usage.get) }
         let pool = Pool(threads: 1, walker: Worker(sys: .live), sys: .live)
         var depth = IODepth(cpus: 2, maxThreads: 5, sys: sys, clock: { clock.get })
         for expected in [3, 4, 4] {  // copying threads besides the walker: 2+2, then 4+1, then none
             clock.with { $0 += 100_000_000 }
+            usage.with { $0.waits += 64 }
             for _ in 0..<64 { pool.submit { _ in }; depth.submitted(to: pool) }
             XCTAssertEqual(pool.threadCount, expected)
         }

@@ -61,8 +61,8 @@ public struct Syscalls: Sendable {
     public var writeUncached: @Sendable (_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int, _ offset: Int64) -> SysResult<Int>
     /// sync_file_range: start writeback of the range, or (`wait`) write it and wait for it.
     public var syncRange: @Sendable (_ fd: Int32, _ offset: Int64, _ length: Int64, _ wait: Bool) -> SysResult<Void>
-    /// CPU time the process has used, in nanoseconds (getrusage).
-    public var cpuTime: @Sendable () -> SysResult<Int64>
+    /// What the process has used so far (getrusage).
+    public var usage: @Sendable () -> SysResult<ProcessUsage>
     /// mincore of a file's range: one byte per page, bit 0 set for a page in the cache.
     public var resident: @Sendable (_ fd: Int32, _ offset: Int64, _ length: Int64, _ pages: UnsafeMutablePointer<UInt8>) -> SysResult<Void>
     /// Copies a POSIX ACL through libacl (see ACL.swift).
@@ -176,7 +176,10 @@ extension Syscalls {
         dropCache: { fd, offset, length in nothingOrErrno(zcp_fadvise_dontneed(fd, offset, length)) },
         writeUncached: { fd, buf, n, off in valueOrErrno(zcp_pwrite_dontcache(fd, buf, n, off)) },
         syncRange: { fd, offset, length, wait in nothingOrErrno(zcp_sync_range(fd, offset, length, wait ? 1 : 0)) },
-        cpuTime: { valueOrErrno(zcp_cpu_ns()) },
+        usage: {
+            var u = ProcessUsage()
+            return zcp_usage(&u.cpuNs, &u.waits) == 0 ? .success(u) : .failure(.current)
+        },
         resident: { fd, offset, length, pages in nothingOrErrno(zcp_resident(fd, offset, length, pages)) },
         copyACL: { from, to, kind in liveCopyACL(from: from, to: to, kind: kind) },
         listXattrs: { target in
@@ -225,9 +228,28 @@ public enum XattrTarget: Sendable {
     case path(Path)
 }
 
+/// CPU time and waits of the process, for the thread count's decisions.
+public struct ProcessUsage: Sendable {
+    /// CPU time of all threads, in nanoseconds.
+    public var cpuNs: Int64 = 0
+    /// Voluntary context switches: a thread gave up the CPU to wait (for storage, or a lock).
+    public var waits: Int64 = 0
+    public init(cpuNs: Int64 = 0, waits: Int64 = 0) { self.cpuNs = cpuNs; self.waits = waits }
+}
+
 /// Calls a size-query-then-fill function (listxattr, getxattr) until the buffer is big enough.
+/// The first try is on the stack: most files have no attributes, or short ones, and an empty
+/// answer allocates nothing.
 private func growingBuffer(_ call: (UnsafeMutablePointer<CChar>?, Int) -> Int) -> SysResult<[UInt8]> {
-    var size = 256
+    let first = withUnsafeTemporaryAllocation(of: CChar.self, capacity: 512) { b -> SysResult<[UInt8]>? in
+        let n = call(b.baseAddress!, b.count)
+        if n == 0 { return .success([]) }
+        if n > 0 { return .success(UnsafeRawBufferPointer(start: b.baseAddress!, count: n).map { $0 }) }
+        let e = Errno.current
+        return e == .ERANGE ? nil : .failure(e)
+    }
+    if let first { return first }
+    var size = max(1024, call(nil, 0))
     while true {
         var buf = [UInt8](repeating: 0, count: size)
         let n = buf.withUnsafeMutableBufferPointer { b in

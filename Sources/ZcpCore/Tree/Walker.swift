@@ -128,8 +128,8 @@ public final class Walker {
         let source = SourceInfo(node: src, stat: st, commandLine: commandLine)
         let decision = policy.decide(source, to: dst, parentIsNew: parent?.isNew == true,
                                      justCreated: tracksJustCreated && commandLine ? justCreated[dst.path] : nil,
-                                     ask: { [reporter, sys] path in
-                                         Prompt.ask("\(reporter.program): overwrite \(quoted(path))? ", sys: sys)
+                                     ask: { [context] path in  // the context, not a copy of its syscall table
+                                         Prompt.ask("\(context.reporter.program): overwrite \(quoted(path))? ", sys: context.sys)
                                      })
         var existing: FileStat?
         var shared = false
@@ -358,10 +358,12 @@ extension RunContext {
 
 /// The default thread count of a tree copy. It starts at one thread per CPU, which is right
 /// while copying keeps the CPUs busy (a warm cache, memory to memory: 180-195 % of two CPUs
-/// here); when the process uses less than three quarters of the CPU time its threads could
-/// (they wait for reads or writes, as on a cold disk), it doubles, up to eight threads per
-/// CPU, so that more requests are in flight. Looked at every 64 queued files and 30 ms at the
-/// least: one getrusage each time.
+/// here). When the process uses less than three quarters of the CPU time its threads could
+/// and they wait (at least one voluntary context switch for every four files: reads or writes
+/// of a cold disk), the count doubles, up to eight threads per CPU, so that more requests are
+/// in flight. CPU time lost to other processes is not waiting: threads that are preempted
+/// (involuntary switches) do not make the count grow. Looked at every 64 queued files and
+/// 30 ms at the least: one getrusage each time.
 struct IODepth {
     let cpus: Int
     let maxThreads: Int
@@ -369,7 +371,7 @@ struct IODepth {
     let clock: () -> Int64
     private var jobs = 0
     private var since: Int64
-    private var cpuSince: Int64
+    private var usageSince: ProcessUsage
 
     /// `maxThreads`: what the descriptor limit allows.
     init(cpus: Int, maxThreads: Int = .max, sys: Syscalls, clock: @escaping () -> Int64 = { zcp_monotonic_ns() }) {
@@ -378,21 +380,22 @@ struct IODepth {
         self.clock = clock
         self.maxThreads = min(64, 8 * cpus, maxThreads)
         since = clock()
-        cpuSince = (try? sys.cpuTime().get()) ?? 0
+        usageSince = (try? sys.usage().get()) ?? ProcessUsage()
     }
 
     mutating func submitted(to pool: Pool) {
         jobs += 1
         guard jobs >= 64 else { return }
         let now = clock()
-        guard now - since >= 30_000_000, case .success(let cpu) = sys.cpuTime() else { return }
+        guard now - since >= 30_000_000, case .success(let usage) = sys.usage() else { return }
         let copying = pool.threadCount + 1
-        let busy = Double(cpu - cpuSince) / Double(now - since)  // CPUs' worth of work
-        if busy < 0.75 * Double(min(copying, cpus)) && copying < maxThreads {
+        let busy = Double(usage.cpuNs - usageSince.cpuNs) / Double(now - since)  // CPUs' worth of work
+        let waiting = 4 * (usage.waits - usageSince.waits) >= Int64(jobs)
+        if busy < 0.75 * Double(min(copying, cpus)) && waiting && copying < maxThreads {
             pool.grow(by: min(copying, maxThreads - copying))
         }
         jobs = 0
         since = now
-        cpuSince = cpu
+        usageSince = usage
     }
 }
