@@ -88,6 +88,14 @@ public enum Zcp {
             writeStderr("Try '\(reporter.program) --help' for more information.\n")
             return false
         }
+        // The target directory is opened once and every destination made relative to it, as
+        // GNU does; one that cannot be read is used by name.
+        var targetFd: Int32? = nil
+        if let directory, !options.parents,
+           case .success(let fd) = sys.open(At(directory), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0) {
+            targetFd = fd
+        }
+        defer { if let targetFd { _ = sys.close(targetFd) } }
         var ok = true
         var seen = Set<Walker.SourceEntry>()
         for operand in options.sources {
@@ -110,9 +118,11 @@ public enum Zcp {
                 copier.finishParents(parents)
             } else {
                 // `cp -R a/.. d` copies into d itself (d/.), as GNU does.
-                let leaf = source.lastComponent
-                let dest = directory.map { $0.appending(leaf.bytes == [46, 46] ? Path(".") : leaf) } ?? options.destination!
-                if !copier.copy(source: source, to: dest) { ok = false }
+                let leaf = source.lastComponent.bytes == [46, 46] ? Path(".") : source.lastComponent
+                let dest = directory.map { $0.appending(leaf) } ?? options.destination!
+                // ("/" has no name to make in the directory: it is used by name, as before.)
+                let at = leaf.bytes.first == UInt8(ascii: "/") ? nil : targetFd.map { At($0, leaf) }
+                if !copier.copy(source: source, to: dest, at: at) { ok = false }
             }
         }
         return ok

@@ -90,11 +90,14 @@ public final class Walker {
     public func finish() { startedPool?.finish() }
 
     /// Copies one command-line source to `dest` (already joined with a target directory).
+    /// `at`: where the destination is made, when not by its name from the working directory
+    /// (an entry of the target directory opened once, as GNU does: renaming a name on the way
+    /// to it, a symlink, say, does not move later copies elsewhere).
     @discardableResult
-    public func copy(source: Path, to dest: Path) -> Bool {
+    public func copy(source: Path, to dest: Path, at: At? = nil) -> Bool {
         operandAbandoned = false
         let before = context.failureCount
-        copyObject(.operand(source), to: .operand(dest), top: (source, dest), parent: nil)
+        copyObject(.operand(source), to: Node(at: at ?? At(dest), path: dest), top: (source, dest), parent: nil)
         startedPool?.drain()
         return context.failureCount == before
     }
