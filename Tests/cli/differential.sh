@@ -72,6 +72,10 @@ differ "-p file"                     tree --times -- -p src/sub/b pb
 differ "--preserve=timestamps"       tree --times -- --preserve=timestamps src/a pa
 differ "-rL follows links"           tree -- -rL src dst
 differ "-rH"                         tree -- -rH src dst
+# Below the command line -H follows no symlink (GNU copies entries with DEREF_NEVER): an
+# existing symlink in the way of a copied symlink is replaced (found by fuzz.py, seed 416).
+link_over_link() { mkdir s d; ln -s h s/h; printf 'f\n' > f; ln -s ../f d/h; }
+differ "-RH replaces a symlink inside"  link_over_link -- -RH s/. d
 differ "-d copies link"              symlinks -- -d l l2
 differ "copy through link"           symlinks -- l copied
 differ "-P link onto file"           symlinks -- -P l t2

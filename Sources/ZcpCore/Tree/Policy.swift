@@ -112,7 +112,7 @@ struct DestinationPolicy {
             default: return .copyToBackupName(backup, existing: nil)
             }
         }
-        let verdict = noClobber ? .distinct : sameFileVerdict(src.node, st, dst, lst, followed: followed)
+        let verdict = noClobber ? .distinct : sameFileVerdict(src.node, st, dst, lst, followed: followed, commandLine: src.commandLine)
         if verdict == .same { return .refuse(CopyError(.sameFile, src.node.path, dst.path)) }
         // --resume: a regular file copy that an earlier run finished.
         let resumable = options.resume && st.kind == .file && dstSt.kind == .file && !options.symbolicLink
@@ -164,13 +164,20 @@ struct DestinationPolicy {
         let makesData = !options.attributesOnly
         if !dstSt.isDirectory && (options.removeDestination
             || (makesData && options.preserve.links && dstSt.nlink > 1)
-            || (makesData && options.effectiveDereference == .never && st.kind != .file)) {
+            || (makesData && followsNoSymlink(commandLine: src.commandLine) && st.kind != .file)) {
             return .remove
         }
         if src.commandLine && made.map(lst.isSameFile) == true && !backups && lst.kind == .symlink {
             return .refuse(CopyError(.throughJustCreatedSymlink, dst.path, src.node.path))
         }
         return .copy(existing: dstSt, shared: dstSt.nlink > 1 || lst.kind == .symlink)
+    }
+
+    /// Whether symlinks are never followed for this source: -P, or below the command line
+    /// with -H (GNU copies a directory's entries with DEREF_NEVER under -H).
+    func followsNoSymlink(commandLine: Bool) -> Bool {
+        let deref = options.effectiveDereference
+        return deref == .never || (deref == .commandLineOnly && !commandLine)
     }
 
     var makesBackups: Bool { options.backup.map { $0 != .none } ?? false }
@@ -203,9 +210,9 @@ struct DestinationPolicy {
     /// --remove-destination, -l and -s each allow some cases. `lst`: the destination's lstat;
     /// `followed`: its stat through the symlink, when it is one.
     func sameFileVerdict(_ src: Node, _ st: FileStat, _ dst: Node, _ lst: FileStat,
-                         followed: SysResult<FileStat>?) -> SameFileVerdict {
+                         followed: SysResult<FileStat>?, commandLine: Bool) -> SameFileVerdict {
         let backups = makesBackups
-        let neverFollow = options.effectiveDereference == .never
+        let neverFollow = followsNoSymlink(commandLine: commandLine)
         // Data can be written through a destination symlink only for regular files.
         let lookAtLink = !copiesAsRegularFile(st) || options.symbolicLink || options.hardLink || backups
             || options.removeDestination
