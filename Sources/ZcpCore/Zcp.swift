@@ -118,7 +118,8 @@ public enum Zcp {
                 copier.finishParents(parents)
             } else {
                 // `cp -R a/.. d` copies into d itself (d/.), as GNU does.
-                let leaf = source.lastComponent.bytes == [46, 46] ? Path(".") : source.lastComponent
+                let last = source.lastComponent
+                let leaf = last.bytes == [46, 46] ? Path(".") : last
                 let dest = directory.map { $0.appending(leaf) } ?? options.destination!
                 // ("/" has no name to make in the directory: it is used by name, as before.)
                 let at = leaf.bytes.first == UInt8(ascii: "/") ? nil : targetFd.map { At($0, leaf) }

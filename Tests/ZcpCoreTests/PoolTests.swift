@@ -43,56 +43,60 @@ final class PoolTests: XCTestCase {
         pool.finish()
     }
 
-    /// The default thread count doubles while the process uses little CPU and its threads
-    /// wait (copying waits on storage), never past eight threads per CPU, and stays while the
-    /// CPUs are busy or while the CPU time went to other processes (threads preempted, not
-    /// waiting). The clock and the usage are the test's, so nothing depends on this machine.
-    func testThreadsGrowWhileCopyingWaitsAndStayWhileTheCPUsAreBusy() {
+    /// A pool with one copying thread and the thread count's rule on a clock and a process
+    /// usage the test moves, so nothing depends on how fast this machine is.
+    private struct Growth {
         let clock = Box(Int64(0)), usage = Box(ProcessUsage())
-        var sys = Syscalls.live
-        sys.usage = { .success(usage.get) }
-        let walker = Worker(sys: .live)
-        let pool = Pool(threads: 1, walker: walker, sys: .live)
-        var depth = IODepth(cpus: 2, sys: sys, clock: { clock.get })
+        let pool = Pool(threads: 1, walker: Worker(sys: .live), sys: .live)
+        var depth: IODepth
+
+        init(maxThreads: Int = .max) {
+            var sys = Syscalls.live
+            sys.usage = { [usage] in .success(usage.get) }
+            depth = IODepth(cpus: 2, maxThreads: maxThreads, sys: sys, clock: { [clock] in clock.get })
+        }
+
         /// 64 files queued over `ms` milliseconds, in which the process spent `busy` CPU-ms
         /// and its threads waited `waits` times.
-        func round(ms: Int64, busy: Int64, waits: Int64) {
+        mutating func round(ms: Int64, busy: Int64, waits: Int64) {
             clock.with { $0 += ms * 1_000_000 }
             usage.with { $0.cpuNs += busy * 1_000_000; $0.waits += waits }
             for _ in 0..<64 { pool.submit { _ in }; depth.submitted(to: pool) }
         }
-        round(ms: 100, busy: 190, waits: 2)   // 1.9 of 2 CPUs: warm, CPU-bound
-        XCTAssertEqual(pool.threadCount, 1)
-        round(ms: 100, busy: 60, waits: 3)    // little CPU, but no waiting: other processes had it
-        XCTAssertEqual(pool.threadCount, 1)
-        round(ms: 100, busy: 60, waits: 15)   // waits for fewer than a quarter of the files
-        XCTAssertEqual(pool.threadCount, 1)
-        round(ms: 100, busy: 60, waits: 64)   // waiting on a disk
-        XCTAssertEqual(pool.threadCount, 3)
-        round(ms: 100, busy: 100, waits: 64)
-        XCTAssertEqual(pool.threadCount, 7)
-        round(ms: 100, busy: 140, waits: 64)
-        XCTAssertEqual(pool.threadCount, 15)
-        round(ms: 100, busy: 10, waits: 64)   // at eight threads per CPU it stops
-        XCTAssertEqual(pool.threadCount, 15)
-        round(ms: 10, busy: 0, waits: 64)     // under 30 ms since the last look: no decision
-        XCTAssertEqual(pool.threadCount, 15)
-        pool.finish()
+    }
+
+    /// The default thread count doubles while the process uses little CPU and its threads
+    /// wait (copying waits on storage), never past eight threads per CPU, and stays while the
+    /// CPUs are busy or while the CPU time went to other processes (threads preempted, not
+    /// waiting).
+    func testThreadsGrowWhileCopyingWaitsAndStayWhileTheCPUsAreBusy() {
+        var g = Growth()
+        g.round(ms: 100, busy: 190, waits: 2)   // 1.9 of 2 CPUs: warm, CPU-bound
+        XCTAssertEqual(g.pool.threadCount, 1)
+        g.round(ms: 100, busy: 60, waits: 3)    // little CPU, but no waiting: other processes had it
+        XCTAssertEqual(g.pool.threadCount, 1)
+        g.round(ms: 100, busy: 60, waits: 15)   // waits for fewer than a quarter of the files
+        XCTAssertEqual(g.pool.threadCount, 1)
+        g.round(ms: 100, busy: 60, waits: 64)   // waiting on a disk
+        XCTAssertEqual(g.pool.threadCount, 3)
+        g.round(ms: 100, busy: 100, waits: 64)
+        XCTAssertEqual(g.pool.threadCount, 7)
+        g.round(ms: 100, busy: 140, waits: 64)
+        XCTAssertEqual(g.pool.threadCount, 15)
+        g.round(ms: 100, busy: 10, waits: 64)   // at eight threads per CPU it stops
+        XCTAssertEqual(g.pool.threadCount, 15)
+        g.round(ms: 10, busy: 0, waits: 64)     // under 30 ms since the last look: no decision
+        XCTAssertEqual(g.pool.threadCount, 15)
+        g.pool.finish()
     }
 
     /// The descriptor limit caps the growth: never more copying threads than `maxThreads`.
     func testThreadsNeverGrowPastWhatTheDescriptorsAllow() {
-        let clock = Box(Int64(0)), usage = Box(ProcessUsage())
-        var sys = Syscalls.live
-        sys.usage = { .success(usage.get) }
-        let pool = Pool(threads: 1, walker: Worker(sys: .live), sys: .live)
-        var depth = IODepth(cpus: 2, maxThreads: 5, sys: sys, clock: { clock.get })
+        var g = Growth(maxThreads: 5)
         for expected in [3, 4, 4] {  // copying threads besides the walker: 2+2, then 4+1, then none
-            clock.with { $0 += 100_000_000 }
-            usage.with { $0.waits += 64 }
-            for _ in 0..<64 { pool.submit { _ in }; depth.submitted(to: pool) }
-            XCTAssertEqual(pool.threadCount, expected)
+            g.round(ms: 100, busy: 0, waits: 64)
+            XCTAssertEqual(g.pool.threadCount, expected)
         }
-        pool.finish()
+        g.pool.finish()
     }
 }

@@ -374,5 +374,14 @@ differ "--preserve=xattr"            xattrs -- --preserve=xattr src/a pa
 differ "--preserve=context refused"  files -- --preserve=context f1 x
 differ "--preserve=all"              xattrs --times -- -R --preserve=all src dst
 differ "-a --no-preserve=xattr"      xattrs -- -a --no-preserve=xattr src dst
+# Lists and values longer than the first (stack) buffer zcp reads them into: 20 names, and a
+# 1500-byte value (within what one ext4 block holds).
+many_xattrs() {
+    printf 'x\n' > f
+    for i in $(seq 1 20); do setfattr -n "user.attribute-with-a-long-name-$i" -v "$i" f; done
+    setfattr -n user.big -v "$(head -c 1500 /dev/zero | tr '\0' v)" f
+    stamp f
+}
+differ "-a long xattr list and value" many_xattrs --times -- -a f g
 
 finish

@@ -33,8 +33,8 @@ int zcp_sync_range(int fd, int64_t offset, int64_t length, int wait);
 // mincore of [offset, offset+length) of a file (offset page-aligned): one byte per page,
 // bit 0 set where the page is in the page cache.
 int zcp_resident(int fd, int64_t offset, int64_t length, unsigned char *pages);
-// CPU time (user + system) of the whole process so far, in nanoseconds (getrusage).
-/* CPU time of the process (ns) and how often its threads gave up the CPU to wait (getrusage). */
+// CPU time (user + system) of the whole process so far, in nanoseconds, and how often its
+// threads gave up the CPU to wait (voluntary context switches): getrusage.
 int zcp_usage(int64_t *cpu_ns, int64_t *waits);
 
 int zcp_pipe(int fds[2]);
