@@ -10,10 +10,12 @@
 #include <stdlib.h>
 #include <linux/magic.h>
 #include <poll.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/sendfile.h>
 #include <sys/uio.h>
 #include <sys/vfs.h>
@@ -59,59 +61,83 @@ int zcp_fstatat(int dirfd, const char *name, int follow, struct stat *st) {
 
 int zcp_fsync(int fd) { return fsync(fd); }
 
+/* Reads the directory open as fd from its start with getdents64 on that very descriptor:
+   no second descriptor (a dup for fdopendir would cost one more against ulimit -n). */
 int zcp_read_directory(int fd, void *context,
                        void (*each)(void *context, const char *name, uint64_t ino, unsigned char type)) {
-  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (copy < 0) return -1;
-  DIR *dir = fdopendir(copy);
-  if (!dir) { int e = errno; close(copy); errno = e; return -1; }
-  rewinddir(dir);
+  if (lseek(fd, 0, SEEK_SET) < 0) return -1;
+  char buf[32768] __attribute__((aligned(8)));
   for (;;) {
-    errno = 0;
-    struct dirent *entry = readdir(dir);
-    if (!entry) break;
-    const char *n = entry->d_name;
-    if (n[0] == '.' && (n[1] == 0 || (n[1] == '.' && n[2] == 0))) continue;
-    each(context, n, (uint64_t)entry->d_ino, entry->d_type);
+    long n = syscall(SYS_getdents64, fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    if (n == 0) return 0;
+    for (long at = 0; at < n;) {
+      struct zcp_dirent64 {
+        uint64_t d_ino;
+        int64_t d_off;
+        unsigned short d_reclen;
+        unsigned char d_type;
+        char d_name[];
+      } *entry = (struct zcp_dirent64 *)(buf + at);
+      at += entry->d_reclen;
+      const char *name = entry->d_name;
+      if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0))) continue;
+      each(context, name, entry->d_ino, entry->d_type);
+    }
   }
-  int e = errno;
-  closedir(dir);
-  errno = e;
-  return e ? -1 : 0;
 }
 
-enum { CLEANUP_SLOTS = 256 };
-static struct {
+/* Files a second stop signal removes: a list that only grows (a node is reused once
+   cleared, never freed), so it holds as many files as are in flight at once, whatever -j is,
+   and the handler walks it without locks or allocation. */
+struct cleanup_node {
   _Atomic int used;
   _Atomic int dirfd;
   _Atomic(char *) name;
-} cleanup[CLEANUP_SLOTS];
-static volatile sig_atomic_t pending_signal;
+  struct cleanup_node *next;
+};
+static _Atomic(struct cleanup_node *) cleanup_head;
+static _Atomic int pending_signal;
 /* The self-pipe: the handler writes a byte, so a wait that polls it wakes whenever the signal
-   came (before the wait or during it) and on whichever thread the handler ran. */
-static int stop_pipe[2] = {-1, -1};
+   came (before the wait or during it) and on whichever thread the handler ran. Made by the
+   first wait (a FIFO or device source), so a run that never waits holds no descriptor for
+   it. The waiter stores the write end before it looks at pending_signal, and the handler
+   sets pending_signal before it loads the write end: one of the two sees the other. */
+static int stop_pipe_read = -1;
+static _Atomic int stop_pipe_write = -1;
+static pthread_once_t stop_pipe_once = PTHREAD_ONCE_INIT;
+
+static void make_stop_pipe(void) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return;
+  stop_pipe_read = fds[0];
+  atomic_store(&stop_pipe_write, fds[1]);
+}
 
 static void on_signal(int sig) {
-  if (pending_signal == 0) {
-    pending_signal = sig;
-    if (stop_pipe[1] >= 0) {
+  if (atomic_load(&pending_signal) == 0) {
+    atomic_store(&pending_signal, sig);
+    int w = atomic_load(&stop_pipe_write);
+    if (w >= 0) {
       int saved = errno;
-      ssize_t ignored = write(stop_pipe[1], "s", 1);
+      ssize_t ignored = write(w, "s", 1);
       (void)ignored;
       errno = saved;
     }
     return;
   }
   // Asked twice: no more waiting for the copies to wind down.
-  for (int i = 0; i < CLEANUP_SLOTS; i++) {
-    char *name = atomic_exchange(&cleanup[i].name, NULL);
-    if (name) unlinkat(atomic_load(&cleanup[i].dirfd), name, 0);
+  for (struct cleanup_node *n = atomic_load(&cleanup_head); n; n = n->next) {
+    char *name = atomic_exchange(&n->name, NULL);
+    if (name) unlinkat(atomic_load(&n->dirfd), name, 0);
   }
   _exit(128 + sig);
 }
 
 void zcp_install_signal_handlers(void) {
-  if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0) stop_pipe[0] = stop_pipe[1] = -1;
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
@@ -128,44 +154,59 @@ void zcp_install_signal_handlers(void) {
   signal(SIGPIPE, SIG_IGN);
 }
 
-int zcp_pending_signal(void) { return pending_signal; }
+int zcp_pending_signal(void) { return atomic_load(&pending_signal); }
 
 int zcp_wait_readable(int fd) {
-  struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = stop_pipe[0], .events = POLLIN}};
+  pthread_once(&stop_pipe_once, make_stop_pipe);
+  struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = stop_pipe_read, .events = POLLIN}};
   for (;;) {
-    if (pending_signal) return 0;
-    int r = poll(p, stop_pipe[0] >= 0 ? 2 : 1, -1);
+    if (atomic_load(&pending_signal)) return 0;
+    int r = poll(p, stop_pipe_read >= 0 ? 2 : 1, -1);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) return -1;
-    if (stop_pipe[0] >= 0 && p[1].revents) return 0;
+    if (stop_pipe_read >= 0 && p[1].revents) return 0;
     return 1;
   }
 }
 
-int zcp_cleanup_register(int dirfd, const char *name) {
+void *zcp_cleanup_register(int dirfd, const char *name) {
   char *copy = strdup(name);
-  if (!copy) return -1;
-  for (int i = 0; i < CLEANUP_SLOTS; i++) {
+  if (!copy) return NULL;
+  struct cleanup_node *node = NULL;
+  for (struct cleanup_node *n = atomic_load(&cleanup_head); n && !node; n = n->next) {
     int expected = 0;
-    if (!atomic_compare_exchange_strong(&cleanup[i].used, &expected, 1)) continue;
-    atomic_store(&cleanup[i].dirfd, dirfd);  // before the name, which the handler reads first
-    atomic_store(&cleanup[i].name, copy);
-    return i;
+    if (atomic_compare_exchange_strong(&n->used, &expected, 1)) node = n;
   }
-  free(copy);
-  return -1;
+  if (!node) {
+    node = calloc(1, sizeof *node);
+    if (!node) { free(copy); return NULL; }
+    atomic_store(&node->used, 1);
+    struct cleanup_node *head = atomic_load(&cleanup_head);
+    do node->next = head; while (!atomic_compare_exchange_weak(&cleanup_head, &head, node));
+  }
+  atomic_store(&node->dirfd, dirfd);  // before the name, which the handler reads first
+  atomic_store(&node->name, copy);
+  return node;
 }
 
-void zcp_cleanup_clear(int slot) {
-  if (slot < 0 || slot >= CLEANUP_SLOTS) return;
-  free(atomic_exchange(&cleanup[slot].name, NULL));
-  atomic_store(&cleanup[slot].used, 0);
+void zcp_cleanup_clear(void *slot) {
+  struct cleanup_node *node = slot;
+  if (!node) return;
+  free(atomic_exchange(&node->name, NULL));
+  atomic_store(&node->used, 0);
 }
 
 long zcp_online_cpus(void) { return sysconf(_SC_NPROCESSORS_ONLN); }
 
 static _Atomic int64_t progress_bytes;
-void zcp_progress_add(int64_t n) { atomic_fetch_add_explicit(&progress_bytes, n, memory_order_relaxed); }
+// Saturates at INT64_MAX: a run of exabyte files (or clones) cannot wrap the count.
+void zcp_progress_add(int64_t n) {
+  int64_t old = atomic_load_explicit(&progress_bytes, memory_order_relaxed), sum;
+  do {
+    sum = (n > 0 && old > INT64_MAX - n) ? INT64_MAX : old + n;
+  } while (!atomic_compare_exchange_weak_explicit(&progress_bytes, &old, sum, memory_order_relaxed,
+                                                  memory_order_relaxed));
+}
 int64_t zcp_progress_bytes(void) { return atomic_load_explicit(&progress_bytes, memory_order_relaxed); }
 
 int zcp_fadvise_sequential(int fd) {

@@ -100,10 +100,10 @@ final class VerifyTests: XCTestCase {
 
     /// Temporaries --atomic leaves are recognised by name only in their exact shape.
     func testLeftoverTemporaryNames() {
-        XCTAssertEqual(RunContext.temporaryOwner(Array(".file.txt.zcp-abcdefgh2345".utf8)), Array("file.txt".utf8))
-        XCTAssertNil(RunContext.temporaryOwner(Array(".file.zcp-abcdefgh234".utf8)))
-        XCTAssertNil(RunContext.temporaryOwner(Array(".file.zcp-abcdefgh2341".utf8)))
-        XCTAssertNil(RunContext.temporaryOwner(Array("file.zcp-abcdefgh2345".utf8)))
-        XCTAssertNil(RunContext.temporaryOwner(Array("..zcp-abcdefgh2345".utf8)))
+        XCTAssertEqual(Sibling.temporaryOwner(Array(".file.txt.zcp-abcdefgh2345".utf8)), Array("file.txt".utf8))
+        XCTAssertNil(Sibling.temporaryOwner(Array(".file.zcp-abcdefgh234".utf8)))
+        XCTAssertNil(Sibling.temporaryOwner(Array(".file.zcp-abcdefgh2341".utf8)))
+        XCTAssertNil(Sibling.temporaryOwner(Array("file.zcp-abcdefgh2345".utf8)))
+        XCTAssertNil(Sibling.temporaryOwner(Array("..zcp-abcdefgh2345".utf8)))
     }
 }

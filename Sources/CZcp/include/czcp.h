@@ -56,8 +56,8 @@ int zcp_pending_signal(void);
    (0), whenever it came; -1 with errno when poll fails. */
 int zcp_wait_readable(int fd);
 // A partly written file to remove if the process must exit from a signal handler.
-int zcp_cleanup_register(int dirfd, const char *name);
-void zcp_cleanup_clear(int slot);
+void *zcp_cleanup_register(int dirfd, const char *name);
+void zcp_cleanup_clear(void *slot);
 long zcp_online_cpus(void);
 
 // Bytes moved so far by every thread (for --progress).

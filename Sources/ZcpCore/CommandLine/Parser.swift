@@ -63,8 +63,9 @@ public struct CommandLineParser {
                 if let arg { backupArgument = arg }
             case Int32(UInt8(ascii: "S")):
                 makeBackups = true
-                // An empty suffix would name the file itself: GNU falls back to "~".
-                options.backupSuffix = arg.map { $0.isEmpty ? "~" : $0 } ?? "~"
+                // An empty suffix would name the file itself, and one with a "/" another
+                // directory: GNU falls back to "~" for both.
+                options.backupSuffix = arg.map { Self.isSuffix($0) ? $0 : "~" } ?? "~"
                 suffixGiven = true
             case Int32(UInt8(ascii: "i")): options.interactive = .always
             case Int32(UInt8(ascii: "n")): options.interactive = .noClobber
@@ -177,8 +178,7 @@ public struct CommandLineParser {
             case .failure(let f):
                 return argumentError(f, word, for: backupArgument == nil ? "$VERSION_CONTROL" : "backup type", Self.backupWords)
             }
-            if !suffixGiven, let env = getenv("SIMPLE_BACKUP_SUFFIX").map({ String(cString: $0) }), !env.isEmpty,
-               !env.contains("/") {
+            if !suffixGiven, let env = getenv("SIMPLE_BACKUP_SUFFIX").map({ String(cString: $0) }), Self.isSuffix(env) {
                 options.backupSuffix = env
             }
             if options.interactive == .noClobber || options.update == .none || options.update == .noneFail {
@@ -255,6 +255,14 @@ public struct CommandLineParser {
     static let sparseWords: [(String, Options.SparseMode)] = [("never", .never), ("auto", .auto), ("always", .always)]
     static let updateWords: [(String, Options.UpdateMode)] = [
         ("all", .all), ("none", .none), ("none-fail", .noneFail), ("older", .older)]
+    /// Whether a backup suffix can be one: not empty, and its own last name component (no
+    /// "/" before another character), so the backup stays beside its file (GNU's rule).
+    static func isSuffix(_ suffix: String) -> Bool {
+        let b = Array(suffix.utf8)
+        guard let first = b.first, first != UInt8(ascii: "/") else { return false }
+        return !zip(b, b.dropFirst()).contains { $0 == UInt8(ascii: "/") && $1 != UInt8(ascii: "/") }
+    }
+
     static let backupWords: [(String, Options.BackupControl)] = [
         ("none", .none), ("off", .none), ("simple", .simple), ("never", .simple),
         ("existing", .existing), ("nil", .existing), ("numbered", .numbered), ("t", .numbered)]

@@ -15,22 +15,34 @@ struct FileJob: Sendable {
     var parent: DirectoryTask?
     /// Where the destination was moved (--backup): moved back if the copy fails.
     var backup: Node? = nil
+    /// The backup is a second name of the destination, which stays in place until an
+    /// --atomic rename replaces it: a failed copy only takes the backup away again.
+    var backupIsLink = false
 }
 
 extension RunContext {
     /// Copies a job's file on `worker`, reports it and tells its directory.
     func run(_ job: FileJob, on worker: Worker) {
+        // Queued before a stop signal and not started: nothing was made, nothing to tell.
+        if stopSignal != nil {
+            if let parent = job.parent { release(parent, ok: false) }
+            return
+        }
         var record = job.record
         let started = zcp_monotonic_ns()
         record.error = copyRegularFile(job, record: &record, worker: worker)
-        undoBackup(job.backup, of: job.dest, after: record.error)
+        undoBackup(job.backup, of: job.dest, after: record.error, linked: job.backupIsLink)
         finish(&record, started: started, announced: true)
         if let parent = job.parent { release(parent, ok: record.error == nil) }
     }
 
     /// A copy that failed gives its backup its name back (GNU's "unbackup").
-    func undoBackup(_ backup: Node?, of dst: Node, after error: CopyError?) {
+    func undoBackup(_ backup: Node?, of dst: Node, after error: CopyError?, linked: Bool = false) {
         guard let backup, let error, !error.isMetadata else { return }
+        if linked {
+            _ = sys.unlink(backup.at)  // the link this run made; the destination never moved
+            return
+        }
         if case .failure(let e) = sys.rename(backup.at, dst.at) {
             reporter.error(CopyError(.unbackup, dst.path, errno: e, syscall: .rename))
         } else {
@@ -64,7 +76,9 @@ extension RunContext {
         // Advice only (a refusal changes nothing), and only where readahead has room to act.
         if st.kind == .file && st.size > Int64(Worker.bufferSize) { _ = sys.adviseSequential(srcFd) }
 
-        let atomic = options.atomic && !options.attributesOnly
+        // --atomic replaces a regular file (or makes a new one); a device, FIFO or socket at
+        // the name is written into, as without it (and as GNU does), never replaced.
+        let atomic = options.atomic && !options.attributesOnly && (existing.map { $0.kind == .file } ?? true)
         var created = false
         var dstFd: Int32 = -1
         var target = dst  // where the bytes go: the destination, or the temporary beside it
@@ -86,7 +100,11 @@ extension RunContext {
         if dstFd < 0 && existing != nil && !atomic {
             // --attributes-only leaves existing data alone.
             let truncate = options.attributesOnly ? 0 : O_TRUNC
-            switch retryingEINTR({ sys.open(dst.at, access | truncate, 0) }) {
+            // --verify and --resume read the copy too: a copy its owner may only write (or
+            // only read) is opened as one it may do both with, as plain copying opens it.
+            var reopened = retryingEINTR({ sys.open(dst.at, access | truncate, 0) })
+            if access == O_RDWR, case .failure(.EACCES) = reopened { reopened = openOwned(dst.at, follow: true, extra: truncate) }
+            switch reopened {
             case .success(let fd): dstFd = fd
             case .failure(let e):
                 guard options.force else { return CopyError(.openForWriting, dst.path, errno: e, syscall: .open) }
@@ -105,16 +123,25 @@ extension RunContext {
             // Never readable by more people than the source while the data moves.
             var mode = options.defaultModes ? 0o666 : st.permissions & 0o777
             if options.preserve.ownership && !madeAsSource { mode &= 0o700 }
+            // A temporary that replaces a file is no more open than that file while it fills.
+            if atomic, let old = existing { mode &= old.permissions | ~0o777 }
             if madeAsSource { madeMode = mode & ~umask }
             var opened: SysResult<Int32>
-            var tries = 0
-            repeat {
-                // Someone else's file at the temporary's name (planted, or a race) is never
-                // followed or reused: another unpredictable name is tried.
-                if atomic { target = temporarySibling(of: dst) }
+            if atomic {
+                let leaf = dst.at.name.lastComponent.bytes
+                switch Sibling.create(beside: dst, name: { Sibling.temporaryName(for: leaf) }, access: access,
+                                      mode: mode, sys: sys) {
+                case .success(let made):
+                    target = made.node
+                    opened = .success(made.fd)
+                    markTemporary(made.fd, source: st)
+                case .failure(let e):
+                    target = Sibling.node(beside: dst, leaf: Sibling.temporaryName(for: leaf))
+                    opened = .failure(e)
+                }
+            } else {
                 opened = retryingEINTR({ sys.open(target.at, access | O_CREAT | O_EXCL, mode) })
-                tries += 1
-            } while atomic && tries < 100 && opened.error == .EEXIST
+            }
             switch opened {
             case .failure(.EEXIST) where !atomic && isSymlink(dst):
                 // A symlink that leads nowhere: GNU does not write through it, unless
@@ -136,7 +163,7 @@ extension RunContext {
         // If a second stop signal cuts the winding-down short, the handler removes it
         // (--partial keeps it).
         let cleanupSlot = created && !options.partial
-            ? target.at.name.withCString { zcp_cleanup_register(target.at.dir, $0) } : -1
+            ? target.at.name.withCString { zcp_cleanup_register(target.at.dir, $0) } : nil
         defer { zcp_cleanup_clear(cleanupSlot) }
 
         var io = CopyIO(src: srcFd, dst: dstFd, worker: worker)
@@ -164,6 +191,7 @@ extension RunContext {
             _ = retryingEINTR({ sys.ftruncate(dstFd, record.reached) })
             failure?.keptPartial = CopyError.KeptPartial(path: target.path, bytes: record.reached, of: st.size)
         }
+        if atomic && failure == nil { unmarkTemporary(dstFd) }
         if failure == nil {
             let asMade = created && madeMode != nil
             failure = Metadata(context: self).apply(st, to: .descriptor(source: srcFd, copy: dstFd), path: dst.path,
@@ -195,22 +223,6 @@ extension RunContext {
             failure = f
         }
         return failure
-    }
-
-    /// `.name.zcp-XXXXXXXXXXXX` in the destination's directory: hidden, and named with 60
-    /// random bits (getrandom), so that nobody sharing the directory can plant a file there
-    /// first, as mkstemp's names do.
-    private func temporarySibling(of dst: Node) -> Node {
-        var bits = UInt64.random(in: 0...UInt64.max)
-        let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567".utf8)
-        var random: [UInt8] = []
-        for _ in 0..<12 {
-            random.append(alphabet[Int(bits & 31)])
-            bits >>= 5
-        }
-        let leaf = Array(".".utf8) + dst.at.name.lastComponent.bytes + Array(".zcp-".utf8) + random
-        return Node(at: At(dst.at.dir, dst.at.name.replacingLastComponent(with: leaf)),
-                    path: dst.path.replacingLastComponent(with: leaf))
     }
 
     /// --atomic --fsync: the rename itself must reach the disk too.
@@ -255,6 +267,17 @@ enum FilesystemMagic {
     static let smb2 = 0xFE53_4D42
     static let tmpfs = 0x0102_1994
     static let ramfs = 0x8584_58F6
+    static let proc = 0x9FA0
+    /// Kernel filesystems whose files have no true size: sysfs, debugfs, tracefs,
+    /// securityfs, configfs, cgroup, cgroup2, efivarfs, pstore, bpf.
+    static let fictionalSizes: [Int] = [proc, 0x6265_6572, 0x6462_6720, 0x7472_6163, 0x7363_6673, 0x6265_6570,
+                                        0x0027_E0EB, 0x6367_7270, 0xDE5E_81E4, 0x6165_676C, 0xCAFE_4A11]
+
+    /// Whether the file open as `fd` is on one of those (asked only after a short read).
+    static func sizeIsFiction(_ sys: Syscalls, _ fd: Int32) -> Bool {
+        guard case .success(let type) = sys.fsType(fd) else { return false }
+        return fictionalSizes.contains(type)
+    }
 
     /// Filesystems whose page cache is the file itself (--nocache drops nothing there).
     static func isMemory(_ type: Int) -> Bool { type == tmpfs || type == ramfs }
@@ -270,7 +293,7 @@ enum FilesystemMagic {
         case tmpfs: return "tmpfs"
         case 0x794C_7630: return "overlayfs"
         case 0x6573_5546: return "fuse"
-        case 0x9FA0: return "proc"
+        case proc: return "proc"
         default: return "0x" + String(type, radix: 16)
         }
     }

@@ -18,14 +18,16 @@ extension RunContext {
                      record: inout FileRecord) -> Result<ResumePoint?, CopyError> {
         var found: (fd: Int32, node: Node, size: Int64, sparse: Bool)? = nil
         if atomic {
-            // The largest leftover that is a regular file with no other name, owned by this
-            // user or by the source's owner (-a gives it to them before the rename; they
-            // control the data anyway): nobody else can have planted it. The others go.
+            // The largest leftover that is provably one of ours for this source: a regular
+            // file with no other name, owned by this user or by the source's owner (-a gives
+            // it to them before the rename), that carries the mark zcp put on it naming this
+            // source. A file that only looks like a temporary is left alone; one of ours for
+            // another source, or a smaller one, goes.
             for node in leftovers(of: job) {
-                guard case .success(let fd) = retryingEINTR({ sys.open(node.at, O_RDWR | O_NOFOLLOW, 0) }) else { continue }
+                guard case .success(let fd) = openOwned(node.at) else { continue }
                 guard case .success(let t) = sys.fstat(fd), t.kind == .file, t.uid == euid || t.uid == st.uid,
-                      t.nlink == 1 else { _ = sys.close(fd); continue }
-                if let f = found, f.size >= t.size {
+                      t.nlink == 1, let mark = temporaryMark(fd) else { _ = sys.close(fd); continue }
+                if mark != Self.temporaryMark(of: st) || (found.map { $0.size >= t.size } ?? false) {
                     _ = sys.close(fd)
                     _ = sys.unlink(node.at)
                     continue
@@ -34,7 +36,7 @@ extension RunContext {
                 found = (fd, node, t.size, t.looksSparse)
             }
         } else if let e = job.existing, e.kind == .file {
-            guard case .success(let fd) = retryingEINTR({ sys.open(job.dest.at, O_RDWR, 0) }) else { return .success(nil) }
+            guard case .success(let fd) = openOwned(job.dest.at, follow: true) else { return .success(nil) }
             guard case .success(let t) = sys.fstat(fd), t.kind == .file else { _ = sys.close(fd); return .success(nil) }
             found = (fd, job.dest, t.size, t.looksSparse)
         }
@@ -93,7 +95,7 @@ extension RunContext {
     /// directory's list, read once when the walk entered it, or (a command-line operand) read now.
     private func leftovers(of job: FileJob) -> [Node] {
         let dst = job.dest
-        let leaf = dst.at.name.lastComponent
+        let leaf = Path(bytes: Sibling.temporaryKey(for: dst.at.name.lastComponent.bytes))
         let names: [Path]
         if let parent = job.parent {
             names = parent.leftovers[leaf] ?? []
@@ -108,26 +110,62 @@ extension RunContext {
         }
     }
 
-    /// Names of --atomic temporaries in a directory (`.NAME.zcp-` and 12 base32 characters), by NAME.
+    /// Names of --atomic temporaries in a directory (`.NAME.zcp-` and 12 base32 characters),
+    /// by NAME (shortened as a temporary's name shortens it).
     func leftoverTemporaries(in dirFd: Int32) -> [Path: [Path]] {
         guard case .success(let entries) = sys.readDirectory(dirFd) else { return [:] }
         var found: [Path: [Path]] = [:]
         for entry in entries {
-            if let owner = Self.temporaryOwner(entry.name.bytes) { found[Path(bytes: owner), default: []].append(entry.name) }
+            if let owner = Sibling.temporaryOwner(entry.name.bytes) { found[Path(bytes: owner), default: []].append(entry.name) }
         }
         return found
     }
 
-    static let temporaryMarker = Array(".zcp-".utf8)
-    static let temporaryAlphabet = Array("abcdefghijklmnopqrstuvwxyz234567".utf8)
+    /// The extended attribute that marks an --atomic temporary as zcp's own while its data
+    /// moves: the source's identity. Taken off before the copy's own attributes are applied
+    /// and it is renamed, never copied from a source.
+    static let temporaryMarkName = Array("user.zcp.temporary".utf8)
 
-    /// NAME for `.NAME.zcp-XXXXXXXXXXXX`, nil for any other name.
-    static func temporaryOwner(_ leaf: [UInt8]) -> [UInt8]? {
-        let tail = temporaryMarker.count + 12
-        guard leaf.count > tail + 1, leaf[0] == UInt8(ascii: "."),
-              Array(leaf[(leaf.count - tail)..<(leaf.count - 12)]) == temporaryMarker,
-              leaf[(leaf.count - 12)...].allSatisfy(temporaryAlphabet.contains) else { return nil }
-        return Array(leaf[1..<(leaf.count - tail)])
+    static func temporaryMark(of st: FileStat) -> [UInt8] { Array("\(st.dev):\(st.ino)".utf8) }
+
+    /// The mark a temporary carries, nil when it has none (not provably ours).
+    func temporaryMark(_ fd: Int32) -> [UInt8]? {
+        guard case .success(let value) = sys.getXattr(.fd(fd), Self.temporaryMarkName) else { return nil }
+        return value
+    }
+
+    /// Marks a temporary zcp just made as its own, for a later --resume (where the filesystem
+    /// keeps user attributes; elsewhere it is not resumed, and never mistaken for ours).
+    func markTemporary(_ fd: Int32, source st: FileStat) {
+        _ = asOwnerWritable(fd) { sys.setXattr(.fd(fd), Self.temporaryMarkName, Self.temporaryMark(of: st)) }
+    }
+
+    func unmarkTemporary(_ fd: Int32) {
+        _ = asOwnerWritable(fd) { sys.removeXattr(.fd(fd), Self.temporaryMarkName) }
+    }
+
+    /// Runs an attribute call on a file its owner may not write (a read-only source's copy):
+    /// if it is refused, the file is made writable for its owner for that call alone.
+    func asOwnerWritable(_ fd: Int32, _ body: () -> SysResult<Void>) -> SysResult<Void> {
+        let first = body()
+        guard case .failure(.EACCES) = first, case .success(let s) = sys.fstat(fd), s.uid == euid,
+              s.permissions & 0o200 == 0, case .success = sys.fchmod(fd, s.permissions | 0o200) else { return first }
+        defer { _ = sys.fchmod(fd, s.permissions) }
+        return body()
+    }
+
+    /// Opens a copy for reading and writing (--resume, --verify) that this user may not open
+    /// so (a read-only or write-only copy of theirs): its owner's read and write bits are
+    /// added for the open alone and its mode put back at once (access is checked at open).
+    /// `follow`: the name may be a symlink to the copy (written through, as GNU does).
+    func openOwned(_ at: At, follow: Bool = false, extra: Int32 = 0) -> SysResult<Int32> {
+        let flags = O_RDWR | (follow ? 0 : O_NOFOLLOW) | extra
+        let first = retryingEINTR({ sys.open(at, flags, 0) })
+        guard case .failure(.EACCES) = first, !isRoot, case .success(let s) = sys.stat(at, follow), s.kind == .file,
+              s.uid == euid, case .success = sys.chmod(at, s.permissions | 0o600) else { return first }
+        let reopened = retryingEINTR({ sys.open(at, flags, 0) })
+        if case .success(let fd) = reopened { _ = sys.fchmod(fd, s.permissions) } else { _ = sys.chmod(at, s.permissions) }
+        return reopened
     }
 }
 

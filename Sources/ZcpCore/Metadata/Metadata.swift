@@ -75,6 +75,8 @@ struct Metadata {
             note("ownership", nil)
         } else if preserve.ownership && ownerAsSource && isNew {
             note("ownership", nil)  // made with them
+        } else if preserve.ownership, case .success(let now) = stat(target), now.uid == st.uid, now.gid == st.gid {
+            note("ownership", nil)  // already right (GNU makes no call: one that refuses chown does not fail)
         } else if preserve.ownership {
             let r = chown(target, st.uid, st.gid)
             if case .failure(let e) = r {

@@ -9,7 +9,8 @@ struct XattrCopier {
 
     static func isLeftOut(_ name: [UInt8]) -> Bool {
         let text = String(decoding: name, as: UTF8.self)
-        return text.hasPrefix("system.posix_acl_") || text == "security.selinux"
+        // (and the mark of an --atomic temporary, which is zcp's own, never a copy's)
+        return text.hasPrefix("system.posix_acl_") || text == "security.selinux" || name == RunContext.temporaryMarkName
     }
 
     /// What the source's attribute list said of its POSIX ACLs (nil: no list was read).

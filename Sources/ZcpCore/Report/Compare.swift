@@ -51,7 +51,8 @@ struct StrategyComparison {
         let counter = CallCounter()
         let counted = counting(sys, counter)
         let worker = Worker(sys: counted)
-        let scratch = directory.appending(Path(".zcp-compare-\(getpid())"))
+        // Each copy is a new file under an unpredictable name (Sibling), removed again.
+        let scratch = Node.operand(directory.appending(Path(".zcp-compare")))
         var rows: [Row] = []
         // One untimed copy first, so that every strategy reads from the same warm cache.
         _ = copyOnce(source, to: scratch, selector: StrategySelector(options: options), worker: worker)
@@ -94,7 +95,7 @@ struct StrategyComparison {
     private var autoChain: [StrategyID] { options.strategyChain }
 
     /// One copy of `source` to `dest`, removed again before returning.
-    private func copyOnce(_ source: Path, to dest: Path, selector: StrategySelector,
+    private func copyOnce(_ source: Path, to scratch: Node, selector: StrategySelector,
                           worker: Worker) -> Result<FileRecord, CopyError> {
         let src: Int32
         switch sys.open(At(source), O_RDONLY, 0) {
@@ -102,21 +103,22 @@ struct StrategyComparison {
         case .success(let fd): src = fd
         }
         defer { _ = sys.close(src) }
-        let dst: Int32
-        switch sys.open(At(dest), O_WRONLY | O_CREAT | O_TRUNC, 0o600) {
-        case .failure(let e): return .failure(CopyError(.create(.file), dest, errno: e, syscall: .open))
-        case .success(let fd): dst = fd
+        let dst: Int32, dest: Node
+        let name = { Array(".zcp-compare-".utf8) + Sibling.randomTail() }
+        switch Sibling.create(beside: scratch, name: name, access: O_WRONLY, mode: 0o600, sys: sys) {
+        case .failure(let e): return .failure(CopyError(.create(.file), scratch.path, errno: e, syscall: .open))
+        case .success(let made): (dest, dst) = made
         }
         defer {
             _ = sys.close(dst)
-            _ = sys.unlink(At(dest))
+            _ = sys.unlink(dest.at)
         }
         let st: FileStat
         switch sys.fstat(src) {
         case .failure(let e): return .failure(CopyError(.fstat, source, errno: e, syscall: .fstat))
         case .success(let s): st = s
         }
-        var record = FileRecord(source: source, dest: dest, kind: .file)
+        var record = FileRecord(source: source, dest: dest.path, kind: .file)
         let io = CopyIO(src: src, dst: dst, worker: worker)
         if let e = selector.copyData(io, stat: st, record: &record) { return .failure(e) }
         return .success(record)

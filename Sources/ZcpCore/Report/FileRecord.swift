@@ -73,7 +73,7 @@ public struct FileRecord: Sendable {
 
     public var bytes: Int64 {
         var total: Int64 = 0
-        for i in bytesByStrategy.indices { total += bytesByStrategy[i] }
+        for i in bytesByStrategy.indices { total = total.saturatingAdd(bytesByStrategy[i]) }
         return total
     }
 
@@ -89,6 +89,6 @@ public struct FileRecord: Sendable {
     }
 
     mutating func add(_ n: Int64, by strategy: StrategyID) {
-        bytesByStrategy[strategy.rawValue] += n
+        bytesByStrategy[strategy.rawValue] = bytesByStrategy[strategy.rawValue].saturatingAdd(n)
     }
 }

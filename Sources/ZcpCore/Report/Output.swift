@@ -82,10 +82,22 @@ func formatFixed(_ value: Double, decimals: Int) -> String {
     guard value.isFinite else { return "0" }
     var scale = 1.0
     for _ in 0..<decimals { scale *= 10 }
-    let scaled = Int64((abs(value) * scale).rounded())
+    let product = (abs(value) * scale).rounded()
+    // Beyond Int64 (an exabyte file at a clone's speed): the number as Swift writes a Double.
+    guard product < 9.0e18 else { return (value < 0 ? "-" : "") + String(describing: abs(value).rounded()) }
+    let scaled = Int64(product)
     let whole = scaled / Int64(scale)
     var frac = String(scaled % Int64(scale))
     while frac.count < decimals { frac = "0" + frac }
     let sign = value < 0 && scaled != 0 ? "-" : ""
     return decimals == 0 ? "\(sign)\(whole)" : "\(sign)\(whole).\(frac)"
+}
+
+extension Int64 {
+    /// Sizes and counts from files any user can make (`truncate -s 8E`) add up without
+    /// trapping: past Int64's range the sum stays at its end.
+    func saturatingAdd(_ other: Int64) -> Int64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? (other > 0 ? .max : .min) : sum
+    }
 }

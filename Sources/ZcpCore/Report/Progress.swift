@@ -14,7 +14,7 @@ final class ProgressLine: @unchecked Sendable {  // its state changes only under
     /// Something is on the terminal's current line.
     private var drawn = false
 
-    var totalBytes: Int64 = 0
+    var totalBytes: Int128 = 0
     var totalFiles = 0
     var filesDone = 0
     var current: Path? = nil
@@ -73,22 +73,24 @@ final class ProgressLine: @unchecked Sendable {  // its state changes only under
     }
 
     /// The line's text, without terminal controls.
-    static func text(bytes: Int64, total: Int64, files: Int, totalFiles: Int, elapsedNs: Int64,
+    static func text(bytes: Int64, total: Int128, files: Int, totalFiles: Int, elapsedNs: Int64,
                      current: Path?) -> String {
         let seconds = Double(elapsedNs) / 1e9
         let rate = seconds > 0 ? Double(bytes) / seconds : 0
-        var parts = [size(bytes) + " / " + size(max(total, bytes))]
-        if total > 0 { parts.append("\(min(100, bytes * 100 / total))%") }
+        // In Double and Int128: exabyte totals and clone-speed rates must not trap.
+        var parts = [size(Int128(bytes)) + " / " + size(max(total, Int128(bytes)))]
+        if total > 0 { parts.append("\(Int(min(100, (Double(bytes) * 100 / Double(total)).rounded(.down))))%") }
         parts.append("\(files)/\(max(files, totalFiles)) files")
-        parts.append(size(Int64(rate)) + "/s")
-        if rate > 0 && total > bytes {
-            parts.append(clock(Int((Double(total - bytes) / rate).rounded(.up))) + " left")
+        parts.append(size(Int128(min(rate, 1e30))) + "/s")
+        if rate > 0 && total > Int128(bytes) {
+            let left = (Double(total - Int128(bytes)) / rate).rounded(.up)
+            parts.append(left < 1e12 ? clock(Int(left)) + " left" : "- left")
         }
         if let current { parts.append(current.description) }
         return parts.joined(separator: "  ")
     }
 
-    static func size(_ bytes: Int64) -> String {
+    static func size(_ bytes: Int128) -> String {
         let units = ["B", "kB", "MB", "GB", "TB", "PB"]
         var value = Double(bytes)
         var i = 0
@@ -110,8 +112,8 @@ struct ProgressPlan {
     let sys: Syscalls
     let options: Options
 
-    func measure(_ sources: [Path]) -> (bytes: Int64, files: Int) {
-        var total: (bytes: Int64, files: Int) = (0, 0)
+    func measure(_ sources: [Path]) -> (bytes: Int128, files: Int) {
+        var total: (bytes: Int128, files: Int) = (0, 0)
         var seen = Set<Walker.FileID>()  // a directory met again (a symlink loop under -L) counts once
         for source in sources {
             let follow = options.effectiveDereference != .never
@@ -121,11 +123,11 @@ struct ProgressPlan {
         return total
     }
 
-    private func add(_ at: At, _ st: FileStat, relative: [UInt8], into total: inout (bytes: Int64, files: Int),
+    private func add(_ at: At, _ st: FileStat, relative: [UInt8], into total: inout (bytes: Int128, files: Int),
                      seen: inout Set<Walker.FileID>) {
         if !st.isDirectory {
             total.files += 1
-            if st.kind == .file { total.bytes += st.size }
+            if st.kind == .file { total.bytes += Int128(st.size) }
             return
         }
         guard options.recursive, seen.insert(Walker.FileID(st)).inserted,

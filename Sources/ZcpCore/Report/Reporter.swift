@@ -20,7 +20,7 @@ public final class Reporter: @unchecked Sendable {  // mutable state only under 
     private let stdoutIsTerminal: Bool
 
     private var files = 0
-    private var bytes: Int64 = 0
+    private var bytes: Int128 = 0  // any number of exabyte files
     private var errors = 0
     private var filesByStrategy = [Int](repeating: 0, count: StrategyTable.all.count)
     private var emptyFiles = 0
@@ -42,7 +42,7 @@ public final class Reporter: @unchecked Sendable {  // mutable state only under 
     public var showsProgress: Bool { progress != nil }
 
     /// Starts the progress line with what the copy will move.
-    public func startProgress(bytes: Int64, files: Int) {
+    public func startProgress(bytes: Int128, files: Int) {
         guard let progress else { return }
         lock.locked {
             progress.totalBytes = bytes
@@ -125,7 +125,7 @@ public final class Reporter: @unchecked Sendable {  // mutable state only under 
             } else if r.kind == .file && !r.quiet {
                 if r.status == .ok {
                     files += 1
-                    bytes += r.bytes
+                    bytes += Int128(r.bytes)
                     if let s = r.strategy { filesByStrategy[s.rawValue] += 1 } else { emptyFiles += 1 }
                 }
             }

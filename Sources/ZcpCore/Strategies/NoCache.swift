@@ -47,7 +47,7 @@ struct CacheKeeper {
         let covered = residentStart + Int64(resident.count) * Self.page
         if start >= residentStart && end <= covered { return }
         residentStart = start / Self.page * Self.page
-        let length = max(end, min(sourceSize, residentStart + Self.region)) - residentStart
+        let length = max(end, min(sourceSize, residentStart.saturatingAdd(Self.region))) - residentStart
         resident = [UInt8](repeating: 1, count: Int((length + Self.page - 1) / Self.page))  // unknown: kept
         var at: Int64 = 0
         while at < length {
@@ -88,6 +88,39 @@ struct CacheKeeper {
             _ = io.sys.syncRange(io.dst, start, end - start, false)
             settle(io)
             writingBack = (start, end)
+        }
+    }
+
+    /// Readahead runs past the end of a data extent into the hole after it (up to several
+    /// MiB with sequential advice): the range after each extent, as far as this, is looked at
+    /// before the extent is copied and its pages that were not cached then are dropped after.
+    static let tail: Int64 = 32 << 20
+    /// The range after the extent being copied, and which of its pages were cached before.
+    private var tailRange: (start: Int64, pages: [UInt8])? = nil
+
+    /// Before a data extent that ends at `end` (before the source's size) is copied.
+    mutating func beforeExtent(_ io: CopyIO, end: Int64?) {
+        dropTail(io)
+        guard !sourceInMemory, let end, end < sourceSize else { return }
+        let start = (end + Self.page - 1) / Self.page * Self.page
+        let length = min(sourceSize - start, Self.tail)
+        guard length > 0 else { return }
+        var pages = [UInt8](repeating: 1, count: Int((length + Self.page - 1) / Self.page))
+        let ok = pages.withUnsafeMutableBufferPointer { io.sys.resident(io.src, start, length, $0.baseAddress!) }
+        if case .success = ok { tailRange = (start, pages) }
+    }
+
+    /// Drops what readahead brought in after the last extent copied.
+    mutating func dropTail(_ io: CopyIO) {
+        guard let t = tailRange else { return }
+        tailRange = nil
+        var i = 0
+        while i < t.pages.count {
+            guard t.pages[i] & 1 == 0 else { i += 1; continue }
+            var j = i
+            while j < t.pages.count && t.pages[j] & 1 == 0 { j += 1 }
+            _ = io.sys.dropCache(io.src, t.start + Int64(i) * Self.page, Int64(j - i) * Self.page)
+            i = j
         }
     }
 

@@ -64,16 +64,18 @@ struct StrategySelector {
         defer {
             if var keeper = io.worker.cache {
                 keeper.settle(io)
+                keeper.dropTail(io)
                 record.cache = keeper.outcome
                 io.worker.cache = nil
             }
         }
         var index = 0
+        var start = start
         if start > 0 && chain.first == .reflink {
-            if chain.count == 1 {
-                return CopyError(.cloneFailed, record.dest, record.source, errno: .EINVAL, syscall: .ficlone, offset: start)
-            }
-            index = 1  // a clone takes whole files only
+            // A clone takes whole files only: with nothing after it in the chain
+            // (--reflink=always), the whole file is cloned over the prefix; else the rest is
+            // copied by the next strategy.
+            if chain.count == 1 { start = 0 } else { index = 1 }
         }
         /// A refusal already seen between these two filesystems (never for a forced chain).
         func remembered(_ s: StrategyID) -> Errno? {
@@ -94,8 +96,12 @@ struct StrategySelector {
                 hasher?.breakOff()
                 record.reflink = .yes
                 record.reached = stat.size
-                record.add(stat.size, by: .reflink)
-                zcp_progress_add(stat.size)
+                // A clone shares the source's data: its allocated bytes (at most its size),
+                // not its apparent size; the rest is holes.
+                let shared = stat.allocatedBytes
+                record.add(shared, by: .reflink)
+                record.holeBytes = stat.size - shared
+                zcp_progress_add(shared)
                 record.extents = 1
                 return nil
             case .failure(let e):
@@ -125,6 +131,8 @@ struct StrategySelector {
         /// Set when a strategy returned no data at offset 0: read/write takes over until EOF.
         var zeroAtStart: StrategyID? = nil
         var zeroReported = false
+        /// The source gave fewer bytes than its size said.
+        var endedEarly = false
 
         extents: while let next = walker.next() {
             let extent: Extent
@@ -134,6 +142,7 @@ struct StrategySelector {
             case .success(let x): extent = x
             }
             record.extents += 1
+            io.worker.cache?.beforeExtent(io, end: extent.end)
             var offset = extent.start
             hasher?.hole(upTo: offset)
             while true {
@@ -146,7 +155,7 @@ struct StrategySelector {
                 let strategy = zeroAtStart == nil ? chain[index] : .readWrite
                 let before = offset
                 // Under --nocache, one window at a time.
-                let stepEnd = io.worker.cache == nil ? extent.end : min(extent.end ?? .max, offset + CacheKeeper.window)
+                let stepEnd = io.worker.cache == nil ? extent.end : min(extent.end ?? .max, offset.saturatingAdd(CacheKeeper.window))
                 io.worker.cache?.before(io, strategy, from: offset, to: stepEnd ?? offset)
                 let result = Self.run(strategy, io, offset: &offset, end: stepEnd)
                 io.worker.cache?.after(io, strategy, from: before, to: offset)
@@ -175,7 +184,7 @@ struct StrategySelector {
                         zeroAtStart = strategy
                         continue
                     }
-                    if let end = extent.end, offset < end { record.sourceChanged = true }
+                    if let end = extent.end, offset < end { endedEarly = true }
                     break extents
                 case .failed(let failure):
                     if failure.errno.meansUnsupportedHere && index + 1 < chain.count && zeroAtStart == nil {
@@ -190,6 +199,8 @@ struct StrategySelector {
                 }
             }
         }
+        // Zeros --sparse=always left as holes were read, not written: holes, not bytes.
+        record.add(-io.worker.zeroBytesSkipped, by: .readWrite)
         record.holeBytes = (walker.seeksHoles ? max(0, stat.size - walker.dataBytes) : 0) + io.worker.zeroBytesSkipped
         if io.holesForZeros && io.worker.zeroBytesSkipped > 0 {
             // Zeros left unwritten at the end would leave the file short: the size makes them.
@@ -197,7 +208,11 @@ struct StrategySelector {
                 return CopyError(.extend, record.dest, errno: e, syscall: .ftruncate, offset: reached)
             }
         }
-        if walker.seeksHoles && record.sourceChanged {
+        if !walker.seeksHoles && reached != stat.size && stat.kind == .file && stat.size != 0 { endedEarly = true }
+        // sysfs, procfs and their kind give any size (4096, 0) and hand out what they have:
+        // there a short read is the file's end, not a change (GNU reads to EOF and asks no more).
+        if endedEarly && !FilesystemMagic.sizeIsFiction(io.sys, io.src) { record.sourceChanged = true }
+        if walker.seeksHoles && endedEarly {
             // The source ended early: the copy ends where it did.
             if case .failure(let e) = retryingEINTR({ io.sys.ftruncate(io.dst, reached) }) {
                 return CopyError(.extend, record.dest, errno: e, syscall: .ftruncate, offset: reached)
@@ -208,8 +223,6 @@ struct StrategySelector {
                 return CopyError(.extend, record.dest, errno: e, syscall: .ftruncate, offset: reached)
             }
             record.reached = stat.size
-        } else if !walker.seeksHoles && reached != stat.size && stat.kind == .file && stat.size != 0 {
-            record.sourceChanged = true
         }
         return nil
     }

@@ -38,6 +38,7 @@ public struct Errno: Error, Hashable, Sendable, CustomStringConvertible {
     public static let EFBIG = Errno(Glibc.EFBIG)
     public static let ENOSPC = Errno(Glibc.ENOSPC)
     public static let ESPIPE = Errno(Glibc.ESPIPE)
+    public static let ENAMETOOLONG = Errno(Glibc.ENAMETOOLONG)
     public static let ENOSYS = Errno(Glibc.ENOSYS)
     public static let ENOTEMPTY = Errno(Glibc.ENOTEMPTY)
     public static let ELOOP = Errno(Glibc.ELOOP)

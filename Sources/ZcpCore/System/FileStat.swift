@@ -39,7 +39,13 @@ public struct FileStat: Sendable, Equatable {
     public var permissions: UInt32 { mode & 0o7777 }
     public var isDirectory: Bool { kind == .dir }
     /// Fewer blocks allocated than the size needs: worth walking SEEK_DATA/SEEK_HOLE.
-    public var looksSparse: Bool { blocks * 512 < size }
+    public var looksSparse: Bool { allocatedBytes < size }
+
+    /// What the file has on storage, at most its size (st_blocks counts 512-byte units).
+    public var allocatedBytes: Int64 {
+        let (bytes, overflow) = blocks.multipliedReportingOverflow(by: 512)
+        return overflow ? size : min(bytes, size)
+    }
 
     public func isSameFile(as other: FileStat) -> Bool { dev == other.dev && ino == other.ino }
 

@@ -71,6 +71,7 @@ public struct Syscalls: Sendable {
     public var listXattrs: @Sendable (_ target: XattrTarget) -> SysResult<[[UInt8]]>
     public var getXattr: @Sendable (_ target: XattrTarget, _ name: [UInt8]) -> SysResult<[UInt8]>
     public var setXattr: @Sendable (_ target: XattrTarget, _ name: [UInt8], _ value: [UInt8]) -> SysResult<Void>
+    public var removeXattr: @Sendable (_ target: XattrTarget, _ name: [UInt8]) -> SysResult<Void>
 }
 
 extension Syscalls {
@@ -215,6 +216,18 @@ extension Syscalls {
                         case .fd(let fd): return nothingOrErrno(fsetxattr(fd, cn, v.baseAddress, v.count, 0))
                         case .path(let p): return p.withCString { nothingOrErrno(lsetxattr($0, cn, v.baseAddress, v.count, 0)) }
                         }
+                    }
+                }
+            }
+        },
+        removeXattr: { target, name in
+            var cname = name
+            cname.append(0)
+            return cname.withUnsafeBufferPointer { n in
+                n.baseAddress!.withMemoryRebound(to: CChar.self, capacity: n.count) { cn in
+                    switch target {
+                    case .fd(let fd): return nothingOrErrno(fremovexattr(fd, cn))
+                    case .path(let p): return p.withCString { nothingOrErrno(lremovexattr($0, cn)) }
                     }
                 }
             }

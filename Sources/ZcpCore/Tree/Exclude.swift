@@ -310,6 +310,8 @@ extension ExcludeList {
         for file in files {
             let bytes: [UInt8]
             switch readAll(file, sys: sys) {
+            case .failure(.ENAMETOOLONG):
+                return .failure(LoadError(message: "cannot read exclude patterns from \(quoted(file)): a line is longer than \(maxLine) bytes"))
             case .failure(let e): return .failure(LoadError(message: "cannot read exclude patterns from \(quoted(file)): \(e.message)"))
             case .success(let b): bytes = b
             }
@@ -325,6 +327,11 @@ extension ExcludeList {
         return .success(list)
     }
 
+    /// A pattern is a path: a line longer than PATH_MAX is no pattern (a FIFO or /dev/zero
+    /// given by mistake must not grow the list until memory runs out).
+    static let maxLine = 4096
+
+    /// The file's bytes; ENAMETOOLONG once a line passes `maxLine`.
     private static func readAll(_ file: Path, sys: Syscalls) -> SysResult<[UInt8]> {
         let stdin = file.bytes == Array("-".utf8)
         var fd: Int32 = 0
@@ -343,7 +350,10 @@ extension ExcludeList {
             case .failure(let e) where e == .EINTR: continue
             case .failure(let e): return .failure(e)
             case .success(0): return .success(out)
-            case .success(let k): out += chunk[..<k]
+            case .success(let k):
+                out += chunk[..<k]
+                let lineStart = (out.lastIndex(of: UInt8(ascii: "\n")) ?? -1) + 1
+                if out.count - lineStart > maxLine { return .failure(.ENAMETOOLONG) }
             }
         }
     }

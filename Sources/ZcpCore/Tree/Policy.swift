@@ -193,7 +193,8 @@ struct DestinationPolicy {
     func backupNode(of dst: Node) -> Node {
         let control = options.backup ?? .existing
         let suffix = Backup.suffix(for: dst.at, control: control, suffix: options.backupSuffix, sys: sys)
-        return Node(at: At(dst.at.dir, Path(bytes: dst.at.name.bytes + suffix)), path: Path(bytes: dst.path.bytes + suffix))
+        let leaf = Backup.name(dst.at.name.lastComponent.bytes, suffix)
+        return Sibling.node(beside: dst, leaf: leaf)
     }
 
     enum SameFileVerdict {
@@ -333,33 +334,55 @@ enum Backup {
         case .none, .simple:
             return Array(suffix.utf8)
         case .numbered:
-            return Array(".~\(highestNumber(at, sys: sys) + 1)~".utf8)
+            return Array(".~".utf8) + increment(highestNumber(at, sys: sys) ?? [UInt8(ascii: "0")]) + [UInt8(ascii: "~")]
         case .existing:
-            let n = highestNumber(at, sys: sys)
-            return n > 0 ? Array(".~\(n + 1)~".utf8) : Array(suffix.utf8)
+            guard let n = highestNumber(at, sys: sys) else { return Array(suffix.utf8) }
+            return Array(".~".utf8) + increment(n) + [UInt8(ascii: "~")]
         }
     }
 
-    /// The largest N of the existing `name.~N~` beside `at`, 0 when there is none.
-    private static func highestNumber(_ at: At, sys: Syscalls) -> Int {
+    /// The backup's last component: the name and its suffix or, when they come to NAME_MAX
+    /// or more, the name cut to NAME_MAX - 2 bytes and "~" (what GNU 9.1 makes).
+    static func name(_ leaf: [UInt8], _ suffix: [UInt8]) -> [UInt8] {
+        guard leaf.count + suffix.count >= Sibling.nameMax else { return leaf + suffix }
+        return Array(leaf.prefix(Sibling.nameMax - 2)) + [UInt8(ascii: "~")]
+    }
+
+    /// A decimal number one larger, as digits: any length, so no planted name can overflow it.
+    static func increment(_ digits: [UInt8]) -> [UInt8] {
+        var out = digits
+        var i = out.count - 1
+        while i >= 0 {
+            if out[i] < UInt8(ascii: "9") { out[i] += 1; return out }
+            out[i] = UInt8(ascii: "0")
+            i -= 1
+        }
+        return [UInt8(ascii: "1")] + out
+    }
+
+    /// The digits of the largest N of the existing `name.~N~` beside `at` (no leading zero),
+    /// compared as numbers of any length; nil when there is none.
+    private static func highestNumber(_ at: At, sys: Syscalls) -> [UInt8]? {
         let path = at.name
         let base = path.lastComponent.bytes
         var dirFd = at.dir
         if at.isRelativeToWorkingDirectory {
-            guard case .success(let fd) = sys.open(at.directory, O_RDONLY | O_DIRECTORY, 0) else { return 0 }
+            guard case .success(let fd) = sys.open(at.directory, O_RDONLY | O_DIRECTORY, 0) else { return nil }
             dirFd = fd
         }
         defer { if at.isRelativeToWorkingDirectory { _ = sys.close(dirFd) } }
-        guard case .success(let entries) = sys.readDirectory(dirFd) else { return 0 }
-        var highest = 0
+        guard case .success(let entries) = sys.readDirectory(dirFd) else { return nil }
+        var highest: [UInt8]? = nil
         let prefix = base + Array(".~".utf8)
         for entry in entries {
             let name = entry.name.bytes
             guard name.count > prefix.count + 1, name.starts(with: prefix), name.last == UInt8(ascii: "~") else { continue }
-            let digits = name[prefix.count..<(name.count - 1)]
-            guard !digits.isEmpty, digits.allSatisfy({ $0 >= 48 && $0 <= 57 }), digits.first != 48,
-                  let n = Int(String(decoding: digits, as: UTF8.self)) else { continue }
-            highest = max(highest, n)
+            let digits = Array(name[prefix.count..<(name.count - 1)])
+            guard !digits.isEmpty, digits.allSatisfy({ $0 >= 48 && $0 <= 57 }), digits.first != 48 else { continue }
+            if let h = highest, h.count > digits.count || (h.count == digits.count && !h.lexicographicallyPrecedes(digits)) {
+                continue
+            }
+            highest = digits
         }
         return highest
     }

@@ -62,16 +62,22 @@ public final class Walker {
         var limit = rlimit()
         let soft = options.recursive && getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0
             ? min(Int(clamping: limit.rlim_cur), 1 << 20) : 1024
-        // The descriptor limit bounds the copying threads (each holds a source, a copy and a
-        // pipe) after the standard three, a report, a few spare and two walked directories;
-        // what is left after the threads goes to directories. -j above it is lowered to it.
-        let reserved = 8, perThread = 4, perDirectory = 2
-        let threadCap = max(1, (soft - reserved - 2 * perDirectory) / perThread)
+        // The descriptor limit bounds the copying threads (each holds a source, a copy and,
+        // for splice, a pipe) after what the run holds anyway (the standard three, a report
+        // file, the stop signals' pipe where a FIFO or device is read) and one walked
+        // directory's pair; what is left after the threads goes to directories, at least one
+        // (a deeper one parks its parent's). -j above it is lowered to it. With the walker
+        // alone and no pipe, ulimit -n 7 copies a tree of any depth.
+        let reserved = 3 + (options.reportPath.map { $0.bytes != Array("-".utf8) } == true ? 1 : 0)
+            + (options.copyContents || !options.recursive ? 2 : 0)
+        let perThread = 4, perDirectory = 2
+        let threadCap = max(1, (soft - reserved - perDirectory) / perThread)
         jobs = options.recursive ? min(options.jobs ?? cpus, threadCap) : 1
         if options.recursive && options.jobs == nil && jobs > 1 {
             depth = IODepth(cpus: cpus, maxThreads: threadCap, sys: context.sys)
         }
-        openDirectoryBudget = max(2, (soft - reserved - perThread * (depth?.maxThreads ?? jobs)) / perDirectory)
+        let threads = depth?.maxThreads ?? jobs
+        openDirectoryBudget = max(1, (soft - reserved - (threads == 1 ? 2 : perThread * threads)) / perDirectory)
     }
 
     public var failed: Bool { context.failureCount > 0 }
@@ -137,10 +143,17 @@ public final class Walker {
         var existing: FileStat?
         var shared = false
         var backup: Node? = nil
+        var backupIsLink = false
         let id = FileID(st)
         // Following symlinks can meet one file twice even with one link (GNU tracks it too).
         let keepsLink = options.preserve.links && !options.hardLink && !st.isDirectory
             && (st.nlink > 1 || deref == .always || (deref == .commandLineOnly && commandLine))
+        let asRegular = !options.symbolicLink && !options.hardLink
+            && (st.kind == .file || (st.kind != .symlink && policy.copiesAsRegularFile(st)))
+        // --atomic: the old name stays in place until the copy is renamed over it, so a
+        // backup is a second name made first and nothing is removed beforehand.
+        let replacesAtomically = options.atomic && !options.attributesOnly && asRegular
+            && !(keepsLink && copiedTo[id] != nil)
         switch decision {
         case .copy(let e, let s): existing = e; shared = s
         case .copyToBackupName(let node, let e): dst = node; existing = e
@@ -179,11 +192,18 @@ public final class Walker {
             // Renaming or removing a name may touch a file a queued job reads (another link
             // of it changes its ctime): after what is queued, in the walk's order.
             startedPool?.drain()
-            if case .failure(let e) = sys.rename(dst.at, node.at), e != .ENOENT {
+            if replacesAtomically, case .success(let link) = Sibling.link(dst.at, beside: dst, sys: sys) {
+                if case .failure(let e) = sys.rename(link.at, node.at) {
+                    _ = sys.unlink(link.at)
+                    fail(CopyError(.backup, dst.path, node.path, errno: e, syscall: .rename), src, dst, kind: st.kind); return
+                }
+                backupIsLink = true
+            } else if case .failure(let e) = sys.rename(dst.at, node.at), e != .ENOENT {
                 fail(CopyError(.backup, dst.path, node.path, errno: e, syscall: .rename), src, dst, kind: st.kind); return
             }
             backup = node
         case .remove:
+            guard !replacesAtomically else { break }  // the rename replaces it
             startedPool?.drain()
             if let e = context.remove(dst) { fail(e, src, dst, kind: st.kind); return }
         }
@@ -205,10 +225,8 @@ public final class Walker {
             finished(&record, started: started, dst: dst, commandLine: commandLine)
             return
         }
-        let asRegular = !options.symbolicLink && !options.hardLink
-            && (st.kind == .file || (st.kind != .symlink && policy.copiesAsRegularFile(st)))
         let job = FileJob(source: src, dest: dst, follow: follow, existing: existing, record: record, parent: parent,
-                          backup: backup)
+                          backup: backup, backupIsLink: backupIsLink)
         if shared {
             // Written in place into a file other names reach (perhaps a source of this run):
             // on the walker, after what is queued, so the outcome is the walk's order's.
@@ -238,7 +256,7 @@ public final class Walker {
             record.error = makeSpecialFile(src, st, at: dst, record: &record)
         }
         if record.error == nil && keepsLink { copiedTo[id] = dst.path }
-        context.undoBackup(backup, of: dst, after: record.error)
+        context.undoBackup(backup, of: dst, after: record.error, linked: backupIsLink)
         finished(&record, started: started, dst: dst, commandLine: commandLine)
     }
 
