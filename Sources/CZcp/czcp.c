@@ -11,6 +11,7 @@
 #include <linux/magic.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -100,6 +101,33 @@ struct cleanup_node {
   struct cleanup_node *next;
 };
 static _Atomic(struct cleanup_node *) cleanup_head;
+/* Files being made and not yet registered, and whether the second signal's cleanup began:
+   the handler waits for the first to reach zero after it set the second, and a creation
+   that sees the second never starts. */
+static _Atomic int creating;
+static _Atomic int dying;
+static _Thread_local int creating_here;  // the handler's own thread cannot finish its creation
+
+static void remove_registered(void) {
+  for (struct cleanup_node *n = atomic_load(&cleanup_head); n; n = n->next) {
+    char *name = atomic_exchange(&n->name, NULL);
+    if (name) unlinkat(atomic_load(&n->dirfd), name, 0);
+  }
+}
+
+void zcp_creation_begin(void) {
+  creating_here = 1;
+  atomic_fetch_add(&creating, 1);
+  if (atomic_load(&dying)) {
+    atomic_fetch_sub(&creating, 1);
+    for (;;) pause();  // the process is exiting
+  }
+}
+
+void zcp_creation_end(void) {
+  atomic_fetch_sub(&creating, 1);
+  creating_here = 0;
+}
 static _Atomic int pending_signal;
 /* The self-pipe: the handler writes a byte, so a wait that polls it wakes whenever the signal
    came (before the wait or during it) and on whichever thread the handler ran. Made by the
@@ -130,10 +158,17 @@ static void on_signal(int sig) {
     return;
   }
   // Asked twice: no more waiting for the copies to wind down.
-  for (struct cleanup_node *n = atomic_load(&cleanup_head); n; n = n->next) {
-    char *name = atomic_exchange(&n->name, NULL);
-    if (name) unlinkat(atomic_load(&n->dirfd), name, 0);
+  atomic_store(&dying, 1);
+  remove_registered();
+  // What other threads are making now is registered within moments (2 s at the most).
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  while (atomic_load(&creating) > creating_here) {
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec - start.tv_sec >= 2) break;
+    sched_yield();
   }
+  remove_registered();
   _exit(128 + sig);
 }
 

@@ -58,6 +58,10 @@ int zcp_wait_readable(int fd);
 // A partly written file to remove if the process must exit from a signal handler.
 void *zcp_cleanup_register(int dirfd, const char *name);
 void zcp_cleanup_clear(void *slot);
+// Around making a file and registering it: a second stop signal waits for creations under way
+// to be registered, and a creation that begins after it never returns (the process is exiting).
+void zcp_creation_begin(void);
+void zcp_creation_end(void);
 long zcp_online_cpus(void);
 
 // Bytes moved so far by every thread (for --progress).

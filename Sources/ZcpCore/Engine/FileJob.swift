@@ -119,6 +119,14 @@ extension RunContext {
             && st.uid == euid && st.gid == egid && parent?.hasDefaultACL == false
             && parent.map { !$0.destinationIsSetGID } ?? false
         var madeMode: UInt32? = nil
+        // If a second stop signal cuts the winding-down short, the handler removes what this
+        // copy made (--partial keeps it). A name is registered as it is made: the handler
+        // waits for a creation under way (zcp_creation_begin).
+        var cleanupSlot: UnsafeMutableRawPointer? = nil
+        defer { zcp_cleanup_clear(cleanupSlot) }
+        func registerCleanup() {
+            if !options.partial { cleanupSlot = target.at.name.withCString { zcp_cleanup_register(target.at.dir, $0) } }
+        }
         if dstFd < 0 {
             // Never readable by more people than the source while the data moves.
             var mode = options.defaultModes ? 0o666 : st.permissions & 0o777
@@ -127,6 +135,7 @@ extension RunContext {
             if atomic, let old = existing { mode &= old.permissions | ~0o777 }
             if madeAsSource { madeMode = mode & ~umask }
             var opened: SysResult<Int32>
+            zcp_creation_begin()
             if atomic {
                 let leaf = dst.at.name.lastComponent.bytes
                 switch Sibling.create(beside: dst, name: { Sibling.temporaryName(for: leaf) }, access: access,
@@ -142,6 +151,8 @@ extension RunContext {
             } else {
                 opened = retryingEINTR({ sys.open(target.at, access | O_CREAT | O_EXCL, mode) })
             }
+            if case .success = opened { registerCleanup() }
+            zcp_creation_end()
             switch opened {
             case .failure(.EEXIST) where !atomic && isSymlink(dst):
                 // A symlink that leads nowhere: GNU does not write through it, unless
@@ -160,11 +171,7 @@ extension RunContext {
                 created = true
             }
         }
-        // If a second stop signal cuts the winding-down short, the handler removes it
-        // (--partial keeps it).
-        let cleanupSlot = created && !options.partial
-            ? target.at.name.withCString { zcp_cleanup_register(target.at.dir, $0) } : nil
-        defer { zcp_cleanup_clear(cleanupSlot) }
+        if created && cleanupSlot == nil { registerCleanup() }  // a temporary --resume took up
 
         var io = CopyIO(src: srcFd, dst: dstFd, worker: worker)
         if let device = parent?.dstID?.dev { io.devices = (st.dev, device) }

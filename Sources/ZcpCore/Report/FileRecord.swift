@@ -77,8 +77,10 @@ public struct FileRecord: Sendable {
         return total
     }
 
-    /// The strategy that moved the most bytes, nil when none moved any.
+    /// The strategy that moved the most bytes, nil when none moved any; a clone is the
+    /// reflink's even when the file is all holes.
     public var strategy: StrategyID? {
+        if reflink == .yes { return .reflink }
         var best: StrategyID? = nil
         var most: Int64 = 0
         for i in bytesByStrategy.indices where bytesByStrategy[i] > most {
