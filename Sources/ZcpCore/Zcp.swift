@@ -91,7 +91,7 @@ public enum Zcp {
         // The target directory is opened once and every destination made relative to it, as
         // GNU does; one that cannot be read is used by name.
         var targetFd: Int32? = nil
-        if let directory, !options.parents,
+        if let directory, !options.parents, !copier.walksByPath,
            case .success(let fd) = sys.open(At(directory), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0) {
             targetFd = fd
         }

@@ -102,16 +102,22 @@ for atomic in "" --atomic; do
 done
 rm -f "$E/big.copy"
 
-# --atomic temporaries left by a run killed after -a gave them the source's owner: the largest
-# is taken up, the other removed.
+# --atomic temporaries left by a run killed after -a gave them the source's owner (made here
+# as zcp makes them: with its mark naming the source): the largest is taken up, the other
+# removed; a look-alike without the mark is not zcp's and stays.
 mkdir -p "$E/own"
 head -c 3000000 /dev/urandom > "$E/own/s"; chown 65534 "$E/own/s"
+mark=$(stat -c %d:%i "$E/own/s")
 head -c 1000000 "$E/own/s" > "$E/own/.c.zcp-abcdefghijkl"; chown 65534 "$E/own/.c.zcp-abcdefghijkl"
 head -c 500000 "$E/own/s" > "$E/own/.c.zcp-abcdefghijkm"
+setfattr -n user.zcp.temporary -v "$mark" "$E/own/.c.zcp-abcdefghijkl" "$E/own/.c.zcp-abcdefghijkm"
+head -c 2000000 "$E/own/s" > "$E/own/.c.zcp-abcdefghijkn"
 "$ZCP" -a --atomic --resume --report="$WORK/o.json" "$E/own/s" "$E/own/c"
 eq "temporary owned by the source's owner: resumed" 1000000 "$(report_field "$WORK/o.json" resumed_at)"
 check "temporary owned by the source's owner: content" cmp -s "$E/own/s" "$E/own/c"
-eq "temporary owned by the source's owner: none left" "" "$(ls "$E"/own/.c.zcp-* 2>/dev/null)"
+eq "temporary owned by the source's owner: none of zcp's left, the unmarked one kept" \
+    "$E/own/.c.zcp-abcdefghijkn" "$(ls "$E"/own/.c.zcp-* 2>/dev/null)"
+eq "the copy does not keep the mark" "" "$(getfattr -d -m - "$E/own/c" 2>/dev/null | grep zcp)"
 
 # A copy whose prefix differs by one byte is copied whole, and the report says why.
 head -c 3000000 "$E/p" > "$E/q.copy"

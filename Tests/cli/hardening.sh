@@ -6,7 +6,7 @@
 # FIFO and socket destinations under --atomic, backups at NAME_MAX and with planted numbers,
 # exabyte files and petabyte clones under -g, --stats and --report, second signals with
 # hundreds of threads, pseudo-filesystem files, read-only copies for --resume and --verify,
-# tiny descriptor limits and endless pattern files.
+# descriptor limits down to ulimit -n 5 and endless pattern files.
 . "$(dirname "$0")/lib.sh"
 cd "$WORK"
 chmod 755 "$WORK"
@@ -139,9 +139,11 @@ eq "--atomic -b on ENOSPC: no backup, no temporary" "dst" "$(ls -A small)"
 
 # --- The temporary is never more open than the result --------------------------------------
 echo secret > s600; chmod 600 s600; echo new > n644; chmod 644 n644
-strace -f -qq -o atomic.trace -e trace=openat "$ZCP" --atomic n644 s600
-mode=$(sed -nE 's/.*"\.s600\.zcp-[a-z2-7]{12}", .*O_EXCL.*O_NOFOLLOW.*, (0[0-7]+)\).*/\1/p' atomic.trace)
-eq "--atomic over a 0600 file: the temporary is made 0600, O_EXCL|O_NOFOLLOW" 0600 "$mode"
+strace -f -qq -o atomic.trace -e trace=openat,linkat "$ZCP" --atomic n644 s600
+mode=$(sed -nE 's/.*openat\(AT_FDCWD, "\.", .*O_TMPFILE.*, (0[0-7]+)\).*/\1/p' atomic.trace)
+eq "--atomic over a 0600 file: the temporary is made 0600, without a name (O_TMPFILE)" 0600 "$mode"
+check "--atomic over a 0600 file: then linked to an unpredictable name (linkat never replaces)" \
+    grep -qE 'linkat\(AT_FDCWD, "/proc/self/fd/[0-9]+", AT_FDCWD, "\.s600\.zcp-[a-z2-7]{12}", AT_SYMLINK_FOLLOW\) = 0' atomic.trace
 eq "--atomic over a 0600 file: stays 0600" 600 "$(stat -c %a s600)"
 
 # --- Exabyte files and petabyte clones ------------------------------------------------------
@@ -250,8 +252,13 @@ fi
 
 # --- Limits ---------------------------------------------------------------------------------
 mkdir -p lim/a/b/c; for d in lim lim/a lim/a/b lim/a/b/c; do echo x > $d/f; echo y > $d/g; done
-(ulimit -n 7; "$ZCP" -r lim lim7 2>lim.err); eq "4-level tree under ulimit -n 7: exit status" 0 "$?"
-eq "4-level tree under ulimit -n 7: same tree" "$(python3 "$HERE/treeprint.py" lim)" "$(python3 "$HERE/treeprint.py" lim7)"
+# 8 descriptors: directories held, one at a time; 5 to 7: walked by path, as GNU cp does.
+for n in 5 6 7 8; do
+    (ulimit -n $n; "$ZCP" -a lim lim$n 2>lim.err); eq "4-level tree -a under ulimit -n $n: exit status" 0 "$?"
+    eq "4-level tree -a under ulimit -n $n: same tree" "$(python3 "$HERE/treeprint.py" --times lim)" "$(python3 "$HERE/treeprint.py" --times lim$n)"
+    mkdir -p into$n; (ulimit -n $n; "$ZCP" -r lim into$n/); eq "into a directory under ulimit -n $n: exit status" 0 "$?"
+    eq "into a directory under ulimit -n $n: same tree" "$(python3 "$HERE/treeprint.py" lim)" "$(python3 "$HERE/treeprint.py" into$n/lim)"
+done
 timeout 20 "$ZCP" --exclude-from=/dev/zero src ex 2>ex.err; eq "--exclude-from=/dev/zero: exit status" 1 "$?"
 eq "--exclude-from=/dev/zero: message" "zcp: cannot read exclude patterns from '/dev/zero': a line is longer than 4096 bytes" "$(zerr ex.err)"
 

@@ -138,12 +138,12 @@ extension RunContext {
             zcp_creation_begin()
             if atomic {
                 let leaf = dst.at.name.lastComponent.bytes
+                // Marked as zcp's own before it has a name: a kill never leaves it unmarked.
                 switch Sibling.create(beside: dst, name: { Sibling.temporaryName(for: leaf) }, access: access,
-                                      mode: mode, sys: sys) {
+                                      mode: mode, sys: sys, prepare: { markTemporary($0, source: st) }) {
                 case .success(let made):
                     target = made.node
                     opened = .success(made.fd)
-                    markTemporary(made.fd, source: st)
                 case .failure(let e):
                     target = Sibling.node(beside: dst, leaf: Sibling.temporaryName(for: leaf))
                     opened = .failure(e)

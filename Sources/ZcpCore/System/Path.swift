@@ -87,10 +87,12 @@ public struct At: Sendable, Hashable {
     public var dir: Int32
     public var name: Path
 
-    public init(_ path: Path) { dir = -100; name = path }  // AT_FDCWD
+    /// AT_FDCWD.
+    public static let workingDirectory: Int32 = -100
+    public init(_ path: Path) { dir = Self.workingDirectory; name = path }
     public init(_ dir: Int32, _ name: Path) { self.dir = dir; self.name = name }
 
-    public var isRelativeToWorkingDirectory: Bool { dir == -100 }
+    public var isRelativeToWorkingDirectory: Bool { dir == Self.workingDirectory }
 
     /// The directory that holds the name.
     public var directory: At {

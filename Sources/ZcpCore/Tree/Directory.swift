@@ -168,9 +168,18 @@ extension Walker {
         if options.preserve.mode && options.preserve.xattr, case .success(let names) = sys.listXattrs(.fd(dstFd)) {
             task.hasDefaultACL = names.contains(XattrCopier.defaultACL)
         }
+        var listing: SysResult<[DirectoryEntry]>? = nil
+        if walksByPath {
+            // Listed now, and both let go: what is inside is reached by path.
+            listing = sys.readDirectory(srcFd)
+            _ = sys.close(srcFd)
+            _ = sys.close(dstFd)
+            task.srcFd = At.workingDirectory
+            task.dstFd = At.workingDirectory
+        }
         openDirectories.add(1)
         parent?.retain()
-        if let parent, task.depth > openDirectoryBudget {
+        if let parent, !walksByPath, task.depth > openDirectoryBudget {
             // Deeper than the descriptors allow: the parent lets go of its two until this
             // directory's walk is done, then they are found again through "..".
             startedPool?.drain()
@@ -196,7 +205,7 @@ extension Walker {
             walked(ok: true)
             return
         }
-        switch sys.readDirectory(srcFd) {
+        switch listing ?? sys.readDirectory(srcFd) {
         case .failure(let e):
             context.fail(CopyError(.readDirectory, src.path, errno: e, syscall: .readdir), source: src.path, dest: dst.path, kind: .dir)
             walked(ok: false)
@@ -219,7 +228,8 @@ extension Walker {
     private func excluded(_ entry: DirectoryEntry, in task: DirectoryTask) -> Bool {
         let follow = options.effectiveDereference == .always
         guard options.excludes.excludes(entry, at: ExcludeList.path(task.relative, entry.name), follow: follow,
-                                        stat: { try? sys.stat(At(task.srcFd, entry.name), follow).get() }) else { return false }
+                                        stat: { try? sys.stat(task.src.child(entry.name, in: task.srcFd).at, follow).get() })
+        else { return false }
         reporter.excluded(task.src.path.appending(entry.name))
         return true
     }
@@ -252,7 +262,10 @@ extension RunContext {
     func release(_ task: DirectoryTask, ok: Bool) {
         guard task.settle(ok: ok) else { return }
         var record = task.record
-        record.error = Metadata(context: self).apply(task.st, to: .descriptor(source: task.srcFd, copy: task.dstFd),
+        let byPath = task.srcFd == At.workingDirectory
+        let target: MetadataTarget = byPath ? .name(source: task.src.at, copy: task.dst.at)
+            : .descriptor(source: task.srcFd, copy: task.dstFd)
+        record.error = Metadata(context: self).apply(task.st, to: target,
                                                      path: task.dst.path, isNew: task.isNew, created: task.createdMode,
                                                      inheritsNoACL: task.parent?.hasDefaultACL == false,
                                                      record: &record, owned: task.existing)

@@ -8,9 +8,11 @@ struct Node: Sendable {
     /// A command-line operand: relative to the working directory.
     static func operand(_ path: Path) -> Node { Node(at: At(path), path: path) }
 
-    /// An entry of the directory open as `dirFd`, which is `self`.
+    /// An entry of the directory open as `dirFd`, which is `self`; with AT_FDCWD (a walk by
+    /// path, under a descriptor limit too low to hold directories), by its path.
     func child(_ name: Path, in dirFd: Int32) -> Node {
-        Node(at: At(dirFd, name), path: path.appending(name))
+        let path = path.appending(name)
+        return Node(at: dirFd == At.workingDirectory ? At(path) : At(dirFd, name), path: path)
     }
 }
 

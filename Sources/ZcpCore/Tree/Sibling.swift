@@ -74,6 +74,39 @@ enum Sibling {
         return .failure(last)
     }
 
+    /// O_TMPFILE (with O_DIRECTORY, as the kernel wants it): a file with no name yet.
+    static let unnamed: Int32 = 0o20_000_000 | O_DIRECTORY
+
+    /// Like `create`, but `prepare` runs on the file before it has a name (O_TMPFILE, then
+    /// linkat, which never replaces): no one, and no kill, ever sees it unprepared. Where the
+    /// filesystem has no O_TMPFILE, made by name and prepared at once.
+    static func create(beside dst: Node, name: () -> [UInt8], access: Int32, mode: UInt32, sys: Syscalls,
+                       prepare: (Int32) -> Void) -> Result<(node: Node, fd: Int32), Errno> {
+        let fd: Int32
+        switch retryingEINTR({ sys.open(dst.at.directory, access | unnamed, mode) }) {
+        case .success(let f): fd = f
+        case .failure(.EOPNOTSUPP), .failure(.EISDIR), .failure(.EINVAL):
+            let made = create(beside: dst, name: name, access: access, mode: mode, sys: sys)
+            if case .success(let m) = made { prepare(m.fd) }
+            return made
+        case .failure(let e): return .failure(e)
+        }
+        prepare(fd)
+        let handle = At(Path("/proc/self/fd/\(fd)"))
+        var last = Errno.EEXIST
+        for _ in 0..<100 {
+            let node = node(beside: dst, leaf: name())
+            switch sys.link(handle, node.at, true) {
+            case .success: return .success((node, fd))
+            case .failure(.EEXIST): last = .EEXIST; continue
+            case .failure(let e): last = e
+            }
+            break
+        }
+        _ = sys.close(fd)
+        return .failure(last)
+    }
+
     /// A new hard link to `existing` beside `dst`, under a random name that `link` never
     /// replaces; the caller renames it where it belongs.
     static func link(_ existing: At, beside dst: Node, sys: Syscalls) -> Result<Node, Errno> {

@@ -45,6 +45,10 @@ public final class Walker {
     /// How many directories may hold their two descriptors open at once: what the
     /// descriptor limit leaves after the threads' files and pipes.
     let openDirectoryBudget: Int
+    /// The limit cannot hold a directory's two descriptors beside a file's: directories are
+    /// opened only to be listed, and what is in them is reached by path (as GNU cp does, so
+    /// only as deep as PATH_MAX allows).
+    public let walksByPath: Bool
     /// Directories holding descriptors now (walked, or waiting for queued files); a pool
     /// thread that finishes a directory counts it down.
     let openDirectories = Counter()
@@ -63,12 +67,12 @@ public final class Walker {
         let soft = options.recursive && getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0
             ? min(Int(clamping: limit.rlim_cur), 1 << 20) : 1024
         // The descriptor limit bounds the copying threads (each holds a source, a copy and,
-        // for splice, a pipe) after what the run holds anyway (the standard three, a report
-        // file, the stop signals' pipe where a FIFO or device is read) and one walked
-        // directory's pair; what is left after the threads goes to directories, at least one
-        // (a deeper one parks its parent's). -j above it is lowered to it. With the walker
-        // alone and no pipe, ulimit -n 7 copies a tree of any depth.
-        let reserved = 3 + (options.reportPath.map { $0.bytes != Array("-".utf8) } == true ? 1 : 0)
+        // for splice, a pipe) after what the run holds anyway (the standard three, the target
+        // directory, a report file, the stop signals' pipe where a FIFO or device is read) and
+        // one walked directory's pair; what is left after the threads goes to directories, at
+        // least one (a deeper one parks its parent's). -j above it is lowered to it. With the
+        // walker alone and no pipe, ulimit -n 8 copies a tree of any depth; below that, by path.
+        let reserved = 4 + (options.reportPath.map { $0.bytes != Array("-".utf8) } == true ? 1 : 0)
             + (options.copyContents || !options.recursive ? 2 : 0)
         let perThread = 4, perDirectory = 2
         let threadCap = max(1, (soft - reserved - perDirectory) / perThread)
@@ -77,7 +81,9 @@ public final class Walker {
             depth = IODepth(cpus: cpus, maxThreads: threadCap, sys: context.sys)
         }
         let threads = depth?.maxThreads ?? jobs
-        openDirectoryBudget = max(1, (soft - reserved - (threads == 1 ? 2 : perThread * threads)) / perDirectory)
+        let directories = (soft - reserved - (threads == 1 ? 2 : perThread * threads)) / perDirectory
+        openDirectoryBudget = max(1, directories)
+        walksByPath = options.recursive && directories < 1
     }
 
     public var failed: Bool { context.failureCount > 0 }
@@ -144,6 +150,7 @@ public final class Walker {
         var shared = false
         var backup: Node? = nil
         var backupIsLink = false
+        var backupIsOld = false  // a name that was there: never taken back
         let id = FileID(st)
         // Following symlinks can meet one file twice even with one link (GNU tracks it too).
         let keepsLink = options.preserve.links && !options.hardLink && !st.isDirectory
@@ -193,7 +200,11 @@ public final class Walker {
             // of it changes its ctime): after what is queued, in the walk's order.
             startedPool?.drain()
             if replacesAtomically, case .success(let link) = Sibling.link(dst.at, beside: dst, sys: sys) {
-                if case .failure(let e) = sys.rename(link.at, node.at) {
+                if case .success(let b) = sys.stat(node.at, false), case .success(let d) = sys.stat(dst.at, false),
+                   b.isSameFile(as: d) {
+                    _ = sys.unlink(link.at)  // the backup's name is this file already (rename would do nothing)
+                    backupIsOld = true
+                } else if case .failure(let e) = sys.rename(link.at, node.at) {
                     _ = sys.unlink(link.at)
                     fail(CopyError(.backup, dst.path, node.path, errno: e, syscall: .rename), src, dst, kind: st.kind); return
                 }
@@ -225,6 +236,7 @@ public final class Walker {
             finished(&record, started: started, dst: dst, commandLine: commandLine)
             return
         }
+        if backupIsOld { backup = nil }
         let job = FileJob(source: src, dest: dst, follow: follow, existing: existing, record: record, parent: parent,
                           backup: backup, backupIsLink: backupIsLink)
         if shared {
