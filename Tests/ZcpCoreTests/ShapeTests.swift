@@ -32,20 +32,21 @@ final class ShapeTests: XCTestCase {
     }
 
     /// --atomic: a name someone planted where the temporary goes is left alone, and another
-    /// unpredictable name is taken.
+    /// unpredictable name is taken (the temporary is made without a name, then linked to
+    /// one; link never replaces).
     func testAtomicTemporaryTakesAnotherNameWhenOneIsTaken() {
         let s = Scratch()
         s.file("a", size: 70_000)
         let tried = Box<[String]>([])
         var sys = Syscalls.live
         let live = Syscalls.live
-        sys.open = { at, flags, mode in
-            let name = at.name.description
-            if name.contains(".zcp-") && flags & O_CREAT != 0 {
+        sys.link = { existing, new, follow in
+            let name = new.name.description
+            if name.contains(".zcp-") {
                 let first = tried.with { $0.append(name); return $0.count <= 2 }
                 if first { return .failure(.EEXIST) }  // planted: two names in a row
             }
-            return live.open(at, flags, mode)
+            return live.link(existing, new, follow)
         }
         XCTAssertEqual(runZcp(["--atomic", s.path("a"), s.path("b")], sys: sys), 0)
         XCTAssertEqual(s.contents("a"), s.contents("b"))

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Trees deeper than PATH_MAX, made and read through directory descriptors.
 
-deeptree.py make DIR DEPTH   DIR/<name>/<name>/... DEPTH levels, a file 'leaf' at the bottom
-deeptree.py show DIR         prints: levels, full path length, the leaf's content
+deeptree.py make DIR DEPTH [NAME]   DIR/<name>/<name>/... DEPTH levels, a file 'leaf' at the bottom
+deeptree.py show DIR [NAME]         prints: levels, full path length, the leaf's content
+(NAME: each level's name, 60 d's unless given)
 """
 import os, sys
 
@@ -41,6 +42,10 @@ def show(top):
     print(levels, length, data, mode, digest.hexdigest()[:16])
 
 if __name__ == "__main__":
+    if sys.argv[1] == "make" and len(sys.argv) > 4:
+        NAME = sys.argv[4]
+    elif sys.argv[1] == "show" and len(sys.argv) > 3:
+        NAME = sys.argv[3]
     if sys.argv[1] == "make":
         make(sys.argv[2], int(sys.argv[3]))
     else:

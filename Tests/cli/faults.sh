@@ -150,6 +150,20 @@ done
 (ulimit -n 24; "$ZCP" -a -j 1 deep deepcopy1 2>err); st=$?
 eq "deep tree -j 1, ulimit -n 24" "0 $($DEEP show deep)" "$st $($DEEP show deepcopy1 2>&1)"
 rm -rf deep deepcopy deepcopy1
+# 5,000 levels on a 1 MiB stack: the walk is a loop, not a call per level.
+$DEEP make deep 5000 d
+for j in "-j 1" ""; do
+    rm -rf deepcopy
+    (ulimit -s 1024; "$ZCP" -a $j deep deepcopy 2>err); st=$?
+    eq "5,000 levels, ulimit -s 1024 ${j:-(default threads)}: exit status" 0 "$st"
+    eq "5,000 levels, ulimit -s 1024 ${j:-(default threads)}: levels, leaf, modes and times" \
+        "$($DEEP show deep d)" "$($DEEP show deepcopy d 2>&1)"
+done
+rm -rf deepcopy
+script -qfec "ulimit -s 1024; $ZCP -a -g deep deepcopy" /dev/null >/dev/null; st=$?
+eq "5,000 levels -g (the totals' walk is a loop too): exit status" 0 "$st"
+eq "5,000 levels -g: levels" "$($DEEP show deep d)" "$($DEEP show deepcopy d 2>&1)"
+rm -rf deep deepcopy
 # GNU cp 9.1 cannot do this one (File name too long): noted, not compared.
 
 # More entries than the descriptor limit, in one directory and spread over many.

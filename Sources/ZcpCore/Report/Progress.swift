@@ -107,7 +107,11 @@ final class ProgressLine: @unchecked Sendable {  // its state changes only under
 }
 
 /// What --progress counts before copying: the bytes and files of every source, by a walk
-/// that follows the same symlink rules as the copy.
+/// that follows the same symlink rules as the copy. One loop over a stack of directories (no
+/// call per level), and at most two descriptors: a directory is listed and its entries looked
+/// at, then let go; the subdirectories waiting on the stack are found again by name from their
+/// parent's path, or, deeper than PATH_MAX allows, not counted (the totals are then short, the
+/// copy is not).
 struct ProgressPlan {
     let sys: Syscalls
     let options: Options
@@ -115,34 +119,37 @@ struct ProgressPlan {
     func measure(_ sources: [Path]) -> (bytes: Int128, files: Int) {
         var total: (bytes: Int128, files: Int) = (0, 0)
         var seen = Set<Walker.FileID>()  // a directory met again (a symlink loop under -L) counts once
+        let follow = options.effectiveDereference == .always
         for source in sources {
-            let follow = options.effectiveDereference != .never
-            guard case .success(let st) = sys.stat(At(source), follow) else { continue }
-            add(At(source), st, relative: [], into: &total, seen: &seen)
+            guard case .success(let st) = sys.stat(At(source), options.effectiveDereference != .never) else { continue }
+            // Directories to list: their path and their path below the operand (for --exclude).
+            var stack: [(path: Path, relative: [UInt8], st: FileStat)] = []
+            count(st, into: &total)
+            if st.isDirectory && options.recursive { stack.append((source, [], st)) }
+            while let (path, relative, dirStat) = stack.popLast() {
+                guard seen.insert(Walker.FileID(dirStat)).inserted,
+                      case .success(let fd) = sys.open(At(path), O_RDONLY | O_DIRECTORY, 0) else { continue }
+                defer { _ = sys.close(fd) }
+                guard case .success(let entries) = sys.readDirectory(fd) else { continue }
+                for entry in entries {
+                    let child = At(fd, entry.name)
+                    let below = options.excludes.isEmpty ? [] : ExcludeList.path(relative, entry.name)
+                    if !options.excludes.isEmpty,
+                       options.excludes.excludes(entry, at: below, follow: follow, stat: { try? sys.stat(child, follow).get() }) {
+                        continue  // left out of the copy, so out of its totals
+                    }
+                    guard case .success(let s) = sys.stat(child, follow) else { continue }
+                    count(s, into: &total)
+                    if s.isDirectory { stack.append((path.appending(entry.name), below, s)) }
+                }
+            }
         }
         return total
     }
 
-    private func add(_ at: At, _ st: FileStat, relative: [UInt8], into total: inout (bytes: Int128, files: Int),
-                     seen: inout Set<Walker.FileID>) {
-        if !st.isDirectory {
-            total.files += 1
-            if st.kind == .file { total.bytes += Int128(st.size) }
-            return
-        }
-        guard options.recursive, seen.insert(Walker.FileID(st)).inserted,
-              case .success(let fd) = sys.open(at, O_RDONLY | O_DIRECTORY, 0) else { return }
-        defer { _ = sys.close(fd) }
-        guard case .success(let entries) = sys.readDirectory(fd) else { return }
-        let follow = options.effectiveDereference == .always
-        for entry in entries {
-            let child = At(fd, entry.name)
-            let path = options.excludes.isEmpty ? [] : ExcludeList.path(relative, entry.name)
-            if !options.excludes.isEmpty,
-               options.excludes.excludes(entry, at: path, follow: follow, stat: { try? sys.stat(child, follow).get() }) {
-                continue  // left out of the copy, so out of its totals
-            }
-            if case .success(let s) = sys.stat(child, follow) { add(child, s, relative: path, into: &total, seen: &seen) }
-        }
+    private func count(_ st: FileStat, into total: inout (bytes: Int128, files: Int)) {
+        guard !st.isDirectory else { return }
+        total.files += 1
+        if st.kind == .file { total.bytes += Int128(st.size) }
     }
 }

@@ -34,7 +34,8 @@ final class DirectoryTask: @unchecked Sendable {
     /// inherits one); asked only when -a could skip the ACL step for what has none.
     var hasDefaultACL = true
     let depth: Int
-    /// The path below the operand's top ("" for the operand), which --exclude matches.
+    /// The path below the operand's top ("" for the operand), which --exclude matches (kept
+    /// only when there are patterns: a path a level costs the depth squared in memory).
     let relative: [UInt8]
     var parked = false
     /// Made by this run (so it holds nothing this run did not put there).
@@ -50,7 +51,7 @@ final class DirectoryTask: @unchecked Sendable {
     private var ok = true
 
     init(src: Node, dst: Node, st: FileStat, srcFd: Int32, dstFd: Int32, isNew: Bool,
-         parent: DirectoryTask?, record: FileRecord, open: Counter) {
+         parent: DirectoryTask?, record: FileRecord, open: Counter, excluding: Bool) {
         self.src = src
         self.dst = dst
         self.st = st
@@ -61,7 +62,7 @@ final class DirectoryTask: @unchecked Sendable {
         self.record = record
         self.open = open
         depth = (parent?.depth ?? 0) + 1
-        relative = parent.map { ExcludeList.path($0.relative, src.path.lastComponent) } ?? []
+        relative = excluding ? parent.map { ExcludeList.path($0.relative, src.path.lastComponent) } ?? [] : []
     }
 
     /// One more thing inside is under way.
@@ -80,10 +81,20 @@ final class DirectoryTask: @unchecked Sendable {
     var allOK: Bool { lock.locked { ok } }
 }
 
+/// A directory the walk is in: what is left of its entries. Owned by the walker's loop.
+struct DirectoryWalk {
+    let task: DirectoryTask
+    let entries: [DirectoryEntry]
+    var next = 0
+    let top: (src: Path, dst: Path)
+}
+
 extension Walker {
-    /// Copies a directory and everything below it. The copy is made writable for its owner
-    /// while its contents arrive; its own metadata is applied after them. Entries are opened
-    /// relative to the two directories' descriptors, without following symlinks.
+    /// Makes the copy of a directory and opens both ends; its entries are copied by the walk's
+    /// loop (`walk`), which this leaves the directory to in `entered`. The copy is made
+    /// writable for its owner while its contents arrive; its own metadata is applied after
+    /// them. Entries are opened relative to the two directories' descriptors, without
+    /// following symlinks.
     /// `existing`: the directory already at the destination (the policy looked), or nil.
     func copyDirectory(_ src: Node, _ lst: FileStat, to dst: Node, existing: FileStat?, top: (src: Path, dst: Path),
                        parent: DirectoryTask?, follow: Bool) {
@@ -112,7 +123,9 @@ extension Walker {
                 fail(CopyError(.hardLinkToDirectory, dst.path, earlier), src, dst, kind: .dir); return
             }
         }
-        var ancestor = parent
+        // Only a followed symlink leads back up (a walk of any depth under -P looks at no
+        // ancestors: that would cost the depth for every directory).
+        var ancestor = follow ? parent : nil
         while let a = ancestor {
             if a.st.isSameFile(as: lst) {
                 // A symlink followed (-L) back to a directory being copied.
@@ -160,7 +173,8 @@ extension Walker {
         reporter.announce(record)
 
         let task = DirectoryTask(src: src, dst: dst, st: st, srcFd: srcFd, dstFd: dstFd,
-                                 isNew: existing == nil, parent: parent, record: record, open: openDirectories)
+                                 isNew: existing == nil, parent: parent, record: record, open: openDirectories,
+                                 excluding: !options.excludes.isEmpty)
         task.dstID = dstID
         task.existing = existing
         task.createdMode = createdMode
@@ -189,39 +203,60 @@ extension Walker {
             parent.dstFd = -1
             parent.parked = true
         }
-        /// The walk of this directory is over: a parked parent gets its descriptors back first
-        /// (through this directory's, still open while the walker holds it).
-        func walked(ok: Bool) {
-            if let parent, parent.parked {
-                // Let this directory's queued files finish, so it closes as soon as released.
-                startedPool?.drain()
-                reopen(parent, from: task)
-            }
-            context.release(task, ok: ok)
-        }
         if parent == nil { topDevice = st.dev }
         if options.oneFileSystem && st.dev != topDevice {
             // -x: the mount point is copied, not what is mounted on it.
-            walked(ok: true)
+            walked(task, ok: true)
             return
         }
         switch listing ?? sys.readDirectory(srcFd) {
         case .failure(let e):
             context.fail(CopyError(.readDirectory, src.path, errno: e, syscall: .readdir), source: src.path, dest: dst.path, kind: .dir)
-            walked(ok: false)
-            return
+            walked(task, ok: false)
         case .success(let list):
-            for entry in list.sorted(by: { $0.ino < $1.ino }) {  // disk order on ext4
-                if stopSignal != nil { break }
+            // Entered by the walk's loop (`walk`), not by a call per level.
+            entered = DirectoryWalk(task: task, entries: list.sorted(by: { $0.ino < $1.ino }), top: top)  // disk order on ext4
+        }
+    }
+
+    /// The walk of a tree: one loop over a stack of directories being walked, each step
+    /// copying one entry of the innermost or, past its last, finishing it. Entering and
+    /// leaving a directory are steps of this loop, so a tree of any depth needs no more
+    /// stack than a flat one; memory and descriptors (parked as needed) bound the depth.
+    func walk(_ first: DirectoryWalk) {
+        var stack = [first]
+        while !stack.isEmpty {
+            let i = stack.count - 1
+            let task = stack[i].task
+            // A stop signal, or an operand that must be given up, ends every walk under way.
+            if stopSignal == nil && !operandAbandoned && stack[i].next < stack[i].entries.count {
+                let entry = stack[i].entries[stack[i].next]
+                stack[i].next += 1
                 if !options.excludes.isEmpty && excluded(entry, in: task) { continue }
-                // The task's descriptors, not the ones opened above: a parked directory gets
-                // new ones back.
-                copyObject(src.child(entry.name, in: task.srcFd), to: dst.child(entry.name, in: task.dstFd),
-                           top: top, parent: task)
-                if operandAbandoned { break }
+                // The task's descriptors, not the ones it was opened with: a parked directory
+                // gets new ones back.
+                copyObject(task.src.child(entry.name, in: task.srcFd), to: task.dst.child(entry.name, in: task.dstFd),
+                           top: stack[i].top, parent: task)
+                if let child = entered {
+                    entered = nil
+                    stack.append(child)
+                }
+            } else {
+                stack.removeLast()
+                walked(task, ok: true)
             }
         }
-        walked(ok: true)
+    }
+
+    /// The walk of a directory is over: a parked parent gets its descriptors back first
+    /// (through this directory's, still open while the walker holds it).
+    private func walked(_ task: DirectoryTask, ok: Bool) {
+        if let parent = task.parent, parent.parked {
+            // Let this directory's queued files finish, so it closes as soon as released.
+            startedPool?.drain()
+            reopen(parent, from: task)
+        }
+        context.release(task, ok: ok)
     }
 
     /// Whether an --exclude pattern leaves this entry out (--debug says so).
@@ -260,7 +295,17 @@ extension RunContext {
     /// its report, its descriptors, and then its parent's count. Runs on the walker or on the
     /// pool thread that finished the last file inside.
     func release(_ task: DirectoryTask, ok: Bool) {
-        guard task.settle(ok: ok) else { return }
+        // Up the ancestors in a loop: each one whose last pending thing this was finishes too.
+        var next: DirectoryTask? = task
+        var ok = ok
+        while let task = next, task.settle(ok: ok) {
+            ok = finish(task)
+            next = task.parent
+        }
+    }
+
+    /// Finishes a directory whose contents are all done; whether it and they went well.
+    private func finish(_ task: DirectoryTask) -> Bool {
         var record = task.record
         let byPath = task.srcFd == At.workingDirectory
         let target: MetadataTarget = byPath ? .name(source: task.src.at, copy: task.dst.at)
@@ -274,7 +319,7 @@ extension RunContext {
         task.open.add(-1)
         let failed = record.error != nil
         finish(&record, started: task.started, announced: true)
-        if let parent = task.parent { release(parent, ok: !failed && task.allOK) }
+        return !failed && task.allOK
     }
 }
 

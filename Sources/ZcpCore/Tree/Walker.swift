@@ -42,6 +42,8 @@ public final class Walker {
     var topDevice: UInt64 = 0
     /// Set when an operand's walk must stop (copied into itself, or its directories moved).
     var operandAbandoned = false
+    /// The directory `copyObject` just entered, for the walk's loop to push.
+    var entered: DirectoryWalk? = nil
     /// How many directories may hold their two descriptors open at once: what the
     /// descriptor limit leaves after the threads' files and pipes.
     let openDirectoryBudget: Int
@@ -110,6 +112,10 @@ public final class Walker {
         operandAbandoned = false
         let before = context.failureCount
         copyObject(.operand(source), to: Node(at: at ?? At(dest), path: dest), top: (source, dest), parent: nil)
+        if let first = entered {
+            entered = nil
+            walk(first)
+        }
         startedPool?.drain()
         return context.failureCount == before
     }
