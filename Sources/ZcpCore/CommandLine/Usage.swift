@@ -1,7 +1,7 @@
 /// `--help` and `--version` text.
 enum Usage {
     static let version = """
-        zcp 0.1.0
+        zcp \(zcpVersion)
         A cp for Linux that picks the cheapest kernel copy path for every file and reports it.
 
         """
