@@ -237,6 +237,31 @@ dangling_in_dst() { mkdir dst; ln -s missing dst/c; echo x > c; }
 differ "-sbf onto a dangling symlink in dir"  dangling_in_dst -- -s -b -f c dst
 sticky_src() { mkdir -p s/t s/g; chmod 1777 s/t; chmod 2755 s/g; mkfifo s/p; chmod 4755 s/p; stamp s/t s/g s/p; }
 differ "-R keeps sticky and set-id bits"      sticky_src -- -R s d
+# --parents keeps mode, owner, times and ACLs of the directories on the way, not their other
+# extended attributes (GNU's re_protect).
+parents_xattr() { mkdir -p s/c/dir dst; touch s/c/dir/f; setfattr -n user.x -v 1 s/c s/c/dir; stamp s/c/dir/f s/c/dir s/c s; }
+differ "-a --parents: no xattrs on the directories on the way" parents_xattr -- -a --parents s/c/dir/f dst
+# A directory on the way reached through an existing symlink in the destination: its times go
+# to the directory, not to the symlink.
+parents_link() {
+    mkdir -p s/sub/c dz/s dz/realsub; touch s/sub/c/g; ln -s ../realsub dz/s/sub
+    find . -exec touch -h -d "@$T" {} +; touch -d 2001-01-01 s/sub s/sub/c
+}
+differ "-p --parents through a destination symlink" parents_link --times -- -p -R --parents s/sub/c/g dz
+# Without the mode kept, a directory --parents makes has no sticky bit of the source's...
+parents_sticky() { mkdir -p s2/d dz; chmod 1755 s2; }
+differ "--parents --no-preserve=all: no sticky bit" parents_sticky -- -r --no-preserve=all --parents s2/d dz
+# ... and a special file keeps the set-id and sticky bits mknod gave it.
+fifo_sticky() { mkdir s; mkfifo s/p; chmod 1666 s/p; mkfifo s/q; chmod 2640 s/q; }
+differ "-R --no-preserve=all: a FIFO keeps its sticky and set-group-ID bits" fifo_sticky -- -R --no-preserve=all s z
+# GNU's words when --parents cannot make a directory (an immutable destination).
+parents_ro() { mkdir -p s2/d ro; chattr +i ro; }
+if (cd "$WORK" && mkdir -p chattr-probe && chattr +i chattr-probe 2>/dev/null && chattr -i chattr-probe); then
+    differ "--parents: cannot make directory" parents_ro -- -r --parents s2/d ro
+    chattr -i "${DIFF_DIR:-$WORK}"/diff-gnu/ro "${DIFF_DIR:-$WORK}"/diff-zcp/ro
+else
+    bad "chattr +i is not supported where the differential trees are made"
+fi
 parents_mode() { mkdir -p a/b e/a/b; touch a/b/f; chmod 700 a; chmod 751 e/a; }
 differ "-a --parents leaves an existing dir"  parents_mode -- -a --parents a/b/f e
 nclobber() { files; ln f1 hl; }

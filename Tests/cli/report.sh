@@ -54,6 +54,24 @@ head -c 1000000 /dev/urandom > "$S/other"; R --resume "$S/big" "$S/other"  # who
 cp -p "$S/big" "$S/done"; R -p --resume "$S/big" "$S/done"                 # complete
 mount_tmpfs "$WORK/small" 1M && { R --partial "$S/big" "$WORK/small/big"; true; }  # error, errno, offset, partial
 R "$S/missing" "$S/x" 2>/dev/null                              # error without an offset
+bad_name=$(printf 'g\377h'); printf 'old\n' > "$S/$bad_name.copy"
+R -b "$S/src/d/f" "$S/$bad_name.copy"                          # source/dest/backup_hex
+
+# Names that are not UTF-8 keep their bytes: two that differ only there get different records,
+# each of which names its file exactly (the _hex keys), and strict parsers read every line.
+printf 1 > "$S/$(printf 'g\377h')"; printf 2 > "$S/$(printf 'g\376h')"; mkdir "$S/hex"
+"$ZCP" --report="$WORK/hex.json" "$S/$(printf 'g\377h')" "$S/$(printf 'g\376h')" "$S/hex/"
+check "non-UTF-8 names: every name back to its bytes, each file once" python3 - "$WORK/hex.json" "$S" <<'PY'
+import json, os, sys
+lines = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+names = sorted(bytes.fromhex(r["source_hex"]) for r in lines)
+assert names == sorted(os.fsencode(sys.argv[2]) + b"/g" + bytes([b]) + b"h" for b in (0xff, 0xfe)), names
+for r in lines:
+    assert os.path.exists(bytes.fromhex(r["dest_hex"])), r
+    assert "\ufffd" in r["source"]
+PY
+if command -v jq >/dev/null; then check "non-UTF-8 names: jq reads the report" jq -e . "$WORK/hex.json"; fi
+cat "$WORK/hex.json" >> "$LOG"
 
 # ... and from the unit tests that inject what the command line cannot.
 : > "$WORK/unit.jsonl"

@@ -10,6 +10,8 @@ public struct CopyError: Error, Sendable {
         case strategyNoData(StrategyID)
         case cloneFailed
         case mkdir, symlink, readlink, readDirectory, mknod
+        /// --parents could not make a directory on the way (GNU's words differ from mkdir's).
+        case makeParent
         case sameFile, omitDirectory, overwriteDirectoryWithNonDirectory
         case overwriteNonDirectoryWithDirectory, intoItself
         case preserveTimes, preservePermissions, preserveOwnership, preserveXattr

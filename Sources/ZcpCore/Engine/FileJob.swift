@@ -198,7 +198,6 @@ extension RunContext {
             _ = retryingEINTR({ sys.ftruncate(dstFd, record.reached) })
             failure?.keptPartial = CopyError.KeptPartial(path: target.path, bytes: record.reached, of: st.size)
         }
-        if atomic && failure == nil { unmarkTemporary(dstFd) }
         if failure == nil {
             let asMade = created && madeMode != nil
             failure = Metadata(context: self).apply(st, to: .descriptor(source: srcFd, copy: dstFd), path: dst.path,
@@ -219,8 +218,11 @@ extension RunContext {
             }
             if failure != nil && failure?.keptPartial == nil {
                 _ = sys.unlink(target.at)  // all or nothing: the old destination stays as it was
-            } else if options.fsync {
-                failure = syncDirectory(of: dst)
+            } else if failure == nil {
+                // The mark goes only once the copy has its name: a kill before leaves a marked
+                // temporary (--resume's), after, at worst a stray attribute on a whole copy.
+                unmarkTemporary(dst.at)
+                if options.fsync { failure = syncDirectory(of: dst) }
             }
         } else if let failure, created, !failure.isMetadata, failure.keptPartial == nil {
             _ = sys.unlink(dst.at)

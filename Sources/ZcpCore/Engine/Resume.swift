@@ -140,8 +140,14 @@ extension RunContext {
         _ = asOwnerWritable(fd) { sys.setXattr(.fd(fd), Self.temporaryMarkName, Self.temporaryMark(of: st)) }
     }
 
-    func unmarkTemporary(_ fd: Int32) {
-        _ = asOwnerWritable(fd) { sys.removeXattr(.fd(fd), Self.temporaryMarkName) }
+    /// Takes the mark off a copy renamed to its name (by name: its descriptor is closed).
+    func unmarkTemporary(_ at: At) {
+        let named = XattrTarget.path(at.fullName)
+        guard case .failure(.EACCES) = sys.removeXattr(named, Self.temporaryMarkName), !isRoot,
+              case .success(let s) = sys.stat(at, false), s.kind == .file, s.uid == euid,
+              case .success = sys.chmod(at, s.permissions | 0o200) else { return }
+        _ = sys.removeXattr(named, Self.temporaryMarkName)
+        _ = sys.chmod(at, s.permissions)
     }
 
     /// Runs an attribute call on a file its owner may not write (a read-only source's copy):

@@ -42,11 +42,13 @@ struct Metadata {
     /// chown is made (GNU), which would clear its set-id bits for nothing.
     /// `ownerAsSource`: a new regular file this run made already has the source's owner and
     /// group, and `created` is the mode it was made with.
+    /// `xattrs`: false for what keeps mode, owner, times and ACLs only (--parents directories).
     func apply(_ st: FileStat, to target: MetadataTarget, path: Path, isNew: Bool, created: UInt32? = nil,
                inheritsNoACL: Bool = false, record: inout FileRecord, replacing: FileStat? = nil,
-               owned: FileStat? = nil, ownerAsSource: Bool = false) -> CopyError? {
+               owned: FileStat? = nil, ownerAsSource: Bool = false, xattrs: Bool = true) -> CopyError? {
         let e = applyAttributes(st, to: target, path: path, isNew: isNew, created: created, inheritsNoACL: inheritsNoACL,
-                                record: &record, replacing: replacing, owned: owned, ownerAsSource: ownerAsSource)
+                                record: &record, replacing: replacing, owned: owned, ownerAsSource: ownerAsSource,
+                                xattrs: xattrs)
         guard preserve.timestamps else { return e }
         let t = setTimes(st, to: target, path: path)
         keep("timestamps", t?.errno?.name ?? (t == nil ? "ok" : "error"), in: &record)
@@ -64,7 +66,7 @@ struct Metadata {
 
     private func applyAttributes(_ st: FileStat, to target: MetadataTarget, path: Path, isNew: Bool, created: UInt32?,
                                  inheritsNoACL: Bool, record: inout FileRecord, replacing: FileStat?,
-                                 owned: FileStat?, ownerAsSource: Bool) -> CopyError? {
+                                 owned: FileStat?, ownerAsSource: Bool, xattrs: Bool) -> CopyError? {
         var first: CopyError? = nil
         func note(_ attribute: String, _ e: CopyError?, ok: String = "ok") {
             keep(attribute, e?.errno?.name ?? (e == nil ? ok : "error"), in: &record)
@@ -96,7 +98,7 @@ struct Metadata {
         case .name(let s, let d): from = .path(s.fullName); to = .path(d.fullName)
         case .symlink: return first
         }
-        if preserve.xattr {
+        if preserve.xattr && xattrs {
             // A copy its owner may not write takes no user attributes, not even through a
             // descriptor open for writing: it is made writable while they are set (GNU).
             var restore: UInt32? = nil
@@ -194,9 +196,11 @@ struct Metadata {
 
     /// The mode a special file is made with: the source's, set-id and sticky bits included
     /// (mknod keeps them, as GNU's copies do), closed to others while its owner is not yet the
-    /// source's.
-    static func specialCreationMode(_ st: FileStat, preserveOwnership: Bool) -> UInt32 {
-        st.permissions & ~(preserveOwnership ? 0o077 : 0)
+    /// source's. `defaultModes` (--no-preserve=mode): 0666 with the source's set-id and sticky
+    /// bits, as GNU makes it (the umask still applies).
+    static func specialCreationMode(_ st: FileStat, preserveOwnership: Bool, defaultModes: Bool = false) -> UInt32 {
+        let mode = defaultModes ? (st.permissions & 0o7000) | 0o666 : st.permissions
+        return mode & ~(preserveOwnership ? 0o077 : 0)
     }
 
     /// The mode to set at the end, or nil when what the copy was created with is right.
@@ -213,6 +217,9 @@ struct Metadata {
             let made = created ?? (Self.directoryCreationMode(st, preserveOwnership: preserve.ownership) & ~umask)
             let wanted = (made & 0o7000) | ((defaultModes ? 0o777 : st.permissions & 0o777) & ~umask)
             return wanted != made & 0o7777 ? wanted : nil
+        }
+        if case .name = target, defaultModes {
+            return nil  // a special file keeps what mknod made of the source's mode (GNU)
         }
         if defaultModes { return 0o666 & ~umask }
         if case .name(_, let at) = target, preserve.ownership {

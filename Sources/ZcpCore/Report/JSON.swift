@@ -21,10 +21,22 @@ enum JSON {
         return out + "\""
     }
 
+    /// `"key":"name"` for a file name; a name that is not valid UTF-8 (shown with U+FFFD in
+    /// its place) also gets `"key_hex"`, its exact bytes in hexadecimal, so every name can be
+    /// turned back into the file's (zcp-report(5)).
+    static func name(_ key: String, _ path: Path) -> String {
+        if let text = String(validating: path.bytes, as: UTF8.self) { return "\"\(key)\":" + string(text) }
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(path.bytes.count * 2)
+        for b in path.bytes { hex.append(digits[Int(b >> 4)]); hex.append(digits[Int(b & 15)]) }
+        return "\"\(key)\":" + string(path.description) + ",\"\(key)_hex\":\"" + String(decoding: hex, as: UTF8.self) + "\""
+    }
+
     /// One report line for a record.
     static func line(for r: FileRecord) -> String {
-        var s = "{\"source\":" + string(r.source.description)
-        s += ",\"dest\":" + string(r.dest.description)
+        var s = "{" + name("source", r.source)
+        s += "," + name("dest", r.dest)
         s += ",\"type\":" + string(r.kind.rawValue)
         s += ",\"status\":" + string(r.status.rawValue)
         s += ",\"size\":\(r.size),\"bytes\":\(r.bytes)"
@@ -42,7 +54,7 @@ enum JSON {
         if !r.metadata.isEmpty {
             s += ",\"metadata\":{" + r.metadata.map { string($0.0) + ":" + string($0.1) }.joined(separator: ",") + "}"
         }
-        if let b = r.backup { s += ",\"backup\":" + string(b.description) }
+        if let b = r.backup { s += "," + name("backup", b) }
         if let c = r.cache { s += ",\"cache\":" + string(c.rawValue) }
         if let v = r.verify { s += ",\"verify\":" + string(v.rawValue) }
         if let d = r.sourceDigest { s += ",\"xxh3\":" + string(d.hex) }

@@ -22,6 +22,7 @@ public enum Messages {
             return "\(s.name): \(p) -> \(q): no data at offset 0 from a file that has some; try --strategy=auto"
         case .cloneFailed: head = "failed to clone \(p) from \(q)"
         case .mkdir: head = "cannot create directory \(p)"
+        case .makeParent: head = "cannot make directory \(p)"
         case .symlink: head = "cannot create symbolic link \(p)" + (e.path2 == nil ? "" : " to \(q)")
         case .readlink: head = "cannot read symbolic link \(p)"
         case .readDirectory: head = "cannot access \(p)"

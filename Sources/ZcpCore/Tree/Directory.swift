@@ -372,9 +372,11 @@ extension Walker {
                 return nil
             case .failure: break
             }
+            // Without the mode kept, no set-id or sticky bit from the source (GNU's --parents).
             let mode = Metadata.directoryCreationMode(st, preserveOwnership: options.preserve.ownership)
+                & (options.preserve.mode ? 0o7777 : 0o777)
             if case .failure(let e) = sys.mkdir(At(dstPrefix), mode) {
-                context.fail(CopyError(.mkdir, dstPrefix, errno: e, syscall: .mkdir), source: source, dest: dstPrefix)
+                context.fail(CopyError(.makeParent, dstPrefix, errno: e, syscall: .mkdir), source: source, dest: dstPrefix)
                 return nil
             }
             var created = mode & ~context.umask
@@ -386,16 +388,18 @@ extension Walker {
     }
 
     /// After the copy: the attributes of the directories --parents made, and, when any are
-    /// preserved, of those it found (GNU brings them in line too), innermost first.
+    /// preserved, of those it found (GNU brings them in line too), innermost first: mode,
+    /// owner, times and ACLs, not other extended attributes (GNU's re_protect), on the
+    /// directory itself even where the name on the way is a symlink to it ("name/.").
     func finishParents(_ parents: [ParentDirectory]) {
         let preserving = options.preserve.mode || options.preserve.ownership || options.preserve.timestamps
             || options.preserve.xattr
         for parent in parents.reversed() where parent.created != nil || preserving {
             var record = FileRecord(source: parent.src, dest: parent.dst, kind: .dir)
             record.quiet = true
-            if let e = Metadata(context: context).apply(parent.st, to: .name(source: At(parent.src), copy: At(parent.dst)),
-                                                        path: parent.dst, isNew: parent.created != nil,
-                                                        created: parent.created, record: &record) {
+            let target = MetadataTarget.name(source: At(parent.src), copy: At(parent.dst.appending(Path("."))))
+            if let e = Metadata(context: context).apply(parent.st, to: target, path: parent.dst, isNew: parent.created != nil,
+                                                        created: parent.created, record: &record, xattrs: false) {
                 context.fail(e, source: parent.src, dest: parent.dst, kind: .dir)
             }
         }

@@ -369,7 +369,8 @@ public final class Walker {
 
     private func makeSpecialFile(_ src: Node, _ st: FileStat, at dst: Node, record: inout FileRecord) -> CopyError? {
         // A name the policy left in place stays: mknod says it exists, as GNU's does.
-        let perm = Metadata.specialCreationMode(st, preserveOwnership: options.preserve.ownership)
+        let perm = Metadata.specialCreationMode(st, preserveOwnership: options.preserve.ownership,
+                                                defaultModes: options.defaultModes)
         if case .failure(let e) = sys.mknod(dst.at, (st.mode & 0o170000) | perm, st.rdev) {
             return CopyError(st.kind == .fifo ? .create(.fifo) : .mknod, dst.path, errno: e, syscall: .mknod)
         }
