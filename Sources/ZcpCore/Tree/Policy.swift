@@ -31,32 +31,59 @@ struct DestinationPolicy {
     let options: Options
     let sys: Syscalls
 
-    enum Decision: Equatable {
-        /// Copy. `existing` is what stays at the name and is written into (a regular file,
-        /// or what a symlink there leads to), or replaced by the link and special-file makers;
-        /// nil when the name is free (or holds a dangling symlink, which the regular-file
-        /// copy refuses to write through). `shared`: that file is reached by other names too
-        /// (other hard links, or the symlink at the name led to it), so it may be a source
-        /// of this very run.
-        case copy(existing: FileStat?, shared: Bool = false)
-        /// `cp -fb a a`: the file is copied to its backup name, and stays as it is.
-        case copyToBackupName(Node, existing: FileStat?)
-        /// Move the destination to this name first, then copy to the free name.
-        case backUp(Node)
-        /// Remove the destination first (-v says "removed"), then copy to the free name.
-        case remove
-        /// Leave the destination as it is, successfully (-n, --update=none).
-        case skip
-        /// -i was answered no (exit status 1, as GNU 9.2+).
-        case declined
-        /// -u: the destination is not older; it still stands for the source's other links.
-        case notNewer
-        /// -l onto a name of the same file: already done.
-        case nothingToDo
-        /// --resume: the destination has the source's size and mtime, so an earlier run
-        /// finished it; it is left as it is, unread.
-        case complete(existing: FileStat)
-        case refuse(CopyError)
+    /// What to do about an existing destination: a kind, and what that kind carries. A
+    /// struct whose fields are always set, not an enum with payloads of several sizes: the
+    /// latter's outlined tag read looked at bytes a smaller case left unset (valgrind's
+    /// "uninitialised value" on every copy).
+    struct Decision: Equatable {
+        enum Kind: Equatable {
+            /// Copy. `existing` is what stays at the name and is written into (a regular file,
+            /// or what a symlink there leads to), or replaced by the link and special-file
+            /// makers; nil when the name is free (or holds a dangling symlink, which the
+            /// regular-file copy refuses to write through). `shared`: that file is reached by
+            /// other names too (other hard links, or the symlink at the name led to it), so it
+            /// may be a source of this very run.
+            case copy
+            /// `cp -fb a a`: the file is copied to its backup name (`node`), and stays as it is.
+            case copyToBackupName
+            /// Move the destination to `node` first, then copy to the free name.
+            case backUp
+            /// Remove the destination first (-v says "removed"), then copy to the free name.
+            case remove
+            /// Leave the destination as it is, successfully (-n, --update=none).
+            case skip
+            /// -i was answered no (exit status 1, as GNU 9.2+).
+            case declined
+            /// -u: the destination is not older; it still stands for the source's other links.
+            case notNewer
+            /// -l onto a name of the same file: already done.
+            case nothingToDo
+            /// --resume: the destination (`existing`) has the source's size and mtime, so an
+            /// earlier run finished it; it is left as it is, unread.
+            case complete
+            /// Refused with `error`.
+            case refuse
+        }
+        var kind: Kind
+        var existing: FileStat? = nil
+        var shared = false
+        var node: Node? = nil
+        var error: CopyError? = nil
+
+        static func copy(existing: FileStat?, shared: Bool = false) -> Decision {
+            Decision(kind: .copy, existing: existing, shared: shared)
+        }
+        static func copyToBackupName(_ node: Node, existing: FileStat?) -> Decision {
+            Decision(kind: .copyToBackupName, existing: existing, node: node)
+        }
+        static func backUp(_ node: Node) -> Decision { Decision(kind: .backUp, node: node) }
+        static var remove: Decision { Decision(kind: .remove) }
+        static var skip: Decision { Decision(kind: .skip) }
+        static var declined: Decision { Decision(kind: .declined) }
+        static var notNewer: Decision { Decision(kind: .notNewer) }
+        static var nothingToDo: Decision { Decision(kind: .nothingToDo) }
+        static func complete(existing: FileStat) -> Decision { Decision(kind: .complete, existing: existing) }
+        static func refuse(_ e: CopyError) -> Decision { Decision(kind: .refuse, error: e) }
 
         static func == (a: Decision, b: Decision) -> Bool { a.description == b.description }
     }
@@ -291,18 +318,18 @@ struct DestinationPolicy {
 
 extension DestinationPolicy.Decision: CustomStringConvertible {
     var description: String {
-        switch self {
-        case .copy(let e, let shared):
-            return "copy(existing: \(e.map { String($0.kind.rawValue) } ?? "nil")\(shared ? ", shared" : ""))"
-        case .copyToBackupName(let n, _): return "copyToBackupName(\(n.path))"
-        case .backUp(let n): return "backUp(\(n.path))"
+        switch kind {
+        case .copy:
+            return "copy(existing: \(existing.map { String($0.kind.rawValue) } ?? "nil")\(shared ? ", shared" : ""))"
+        case .copyToBackupName: return "copyToBackupName(\(node?.path.description ?? ""))"
+        case .backUp: return "backUp(\(node?.path.description ?? ""))"
         case .remove: return "remove"
         case .skip: return "skip"
         case .declined: return "declined"
         case .notNewer: return "notNewer"
         case .nothingToDo: return "nothingToDo"
         case .complete: return "complete"
-        case .refuse(let e): return "refuse(\(Messages.text(for: e)))"
+        case .refuse: return "refuse(\(error.map(Messages.text(for:)) ?? ""))"
         }
     }
 }

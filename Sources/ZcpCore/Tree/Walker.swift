@@ -167,17 +167,17 @@ public final class Walker {
         // backup is a second name made first and nothing is removed beforehand.
         let replacesAtomically = options.atomic && !options.attributesOnly && asRegular
             && !(keepsLink && copiedTo[id] != nil)
-        switch decision {
-        case .copy(let e, let s): existing = e; shared = s
-        case .copyToBackupName(let node, let e): dst = node; existing = e
+        switch decision.kind {
+        case .copy: existing = decision.existing; shared = decision.shared
+        case .copyToBackupName: dst = decision.node!; existing = decision.existing
         case .skip:
             reporter.skipped(dst.path); return
         case .declined:
             reporter.skipped(dst.path); context.countFailure(); return
         case .nothingToDo: return
-        case .complete(let e):
+        case .complete:
             if keepsLink, let first = copiedTo[id], !isSameFile(At(first), dst.at) {
-                existing = e  // complete, but not yet the link it must be: linked below
+                existing = decision.existing  // complete, but not yet the link it must be: linked below
             } else {
                 if keepsLink && copiedTo[id] == nil { copiedTo[id] = dst.path }
                 var record = FileRecord(source: src.path, dest: dst.path, kind: st.kind)
@@ -200,8 +200,9 @@ public final class Walker {
                 copiedTo[id] = dst.path
             }
             return
-        case .refuse(let e): fail(e, src, dst, kind: st.kind); return
-        case .backUp(let node):
+        case .refuse: fail(decision.error!, src, dst, kind: st.kind); return
+        case .backUp:
+            let node = decision.node!
             // Renaming or removing a name may touch a file a queued job reads (another link
             // of it changes its ctime): after what is queued, in the walk's order.
             startedPool?.drain()
