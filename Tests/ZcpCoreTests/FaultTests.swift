@@ -26,9 +26,10 @@ final class FaultTests: XCTestCase {
         var sys = Syscalls.live
         let live = Syscalls.live
         sys.copyFileRange = { a, off, c, d, n in off > 0 ? .failure(.ENOSPC) : live.copyFileRange(a, &off, c, &d, 4096) }
-        let status = runZcp([s.path("a"), s.path("b")], sys: sys)
+        let (status, err) = capturingStderr { runZcp([s.path("a"), s.path("b")], sys: sys) }
         XCTAssertEqual(status, 1)
         XCTAssertEqual(s.contents("b")?.count, 4096, "the existing file keeps what landed; the message says so")
+        XCTAssertTrue(err.contains("zcp: '\(s.path("b"))' was overwritten in place and may be incomplete\n"), err)
     }
 
     func testAtomicLeavesTheOldFileAndNoTemporaryOnFailure() throws {

@@ -4,6 +4,24 @@ import XCTest
 
 /// The tree copy's pool: the walker takes its share instead of sleeping.
 final class PoolTests: XCTestCase {
+    /// The pool's threads run jobs on their own, before any drain: two jobs that each wait
+    /// for the other to start can only finish on two threads at once.
+    func testThreadsRunJobsWithoutADrain() {
+        let walker = Worker(sys: .live)
+        let pool = Pool(threads: 2, walker: walker, sys: .live)
+        let started = Box(Set<ObjectIdentifier>())
+        for _ in 0..<2 {
+            pool.submit { worker in
+                started.with { _ = $0.insert(ObjectIdentifier(worker)) }
+                for _ in 0..<10_000 where started.get.count < 2 { usleep(1000) }  // 10 s at the most
+            }
+        }
+        for _ in 0..<10_000 where started.get.count < 2 { usleep(1000) }
+        XCTAssertEqual(started.get.count, 2, "two pool threads ran a job each before any drain")
+        XCTAssertFalse(started.get.contains(ObjectIdentifier(walker)))
+        pool.finish()
+    }
+
     /// Every job runs once, and `drain` returns only after all of them.
     func testEveryJobRunsOnceBeforeDrainReturns() {
         let walker = Worker(sys: .live)

@@ -112,3 +112,17 @@ func eio(at offset: Int64) -> Syscalls {
 }
 
 func errnoResult<T>(_ e: Errno) -> SysResult<T> { .failure(e) }
+
+/// Runs `body` with file descriptor 2 sent to a file, and returns what was written there.
+func capturingStderr<T>(_ body: () -> T) -> (T, String) {
+    let s = Scratch()
+    let path = s.path("stderr")
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    let saved = dup(2)
+    dup2(fd, 2)
+    close(fd)
+    let result = body()
+    dup2(saved, 2)
+    close(saved)
+    return (result, String(decoding: s.contents("stderr") ?? Data(), as: UTF8.self))
+}

@@ -55,24 +55,9 @@ final class Pool: @unchecked Sendable {
 
     private func start(_ count: Int) {
         for _ in 0..<count {
-            let context = Unmanaged.passRetained(ThreadContext(pool: self, worker: Worker(sys: sys))).toOpaque()
-            var thread = pthread_t()
-            if pthread_create(&thread, nil, { raw in
-                let context = Unmanaged<ThreadContext>.fromOpaque(raw!).takeRetainedValue()
-                context.pool.work(context.worker)
-                return nil
-            }, context) == 0 {
-                threads.append(thread)
-            } else {
-                Unmanaged<ThreadContext>.fromOpaque(context).release()
-            }
+            let worker = Worker(sys: sys)  // the thread's own buffers
+            if let thread = spawnThread({ [self] in work(worker) }) { threads.append(thread) }
         }
-    }
-
-    private final class ThreadContext {
-        let pool: Pool
-        let worker: Worker
-        init(pool: Pool, worker: Worker) { self.pool = pool; self.worker = worker }
     }
 
     deinit {

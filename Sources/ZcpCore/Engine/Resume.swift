@@ -180,20 +180,11 @@ extension RunContext {
 func alongside(_ parallel: Bool, _ body: @escaping () -> SysResult<Void>) -> () -> SysResult<Void> {
     guard parallel else { return body }
     let task = AlongsideTask(body)
-    let raw = Unmanaged.passRetained(task).toOpaque()
-    var thread = pthread_t()
-    let started = pthread_create(&thread, nil, { raw in
-        let task = Unmanaged<AlongsideTask>.fromOpaque(raw!).takeRetainedValue()
-        task.result = task.body()
-        return nil
-    }, raw)
-    guard started == 0 else {
-        Unmanaged<AlongsideTask>.fromOpaque(raw).release()
+    guard let thread = spawnThread({ task.result = task.body() }) else {
         return body  // no thread to be had: on this one, when asked
     }
-    let joined = thread
     return {
-        pthread_join(joined, nil)
+        pthread_join(thread, nil)
         return task.result ?? .failure(.EIO)
     }
 }

@@ -54,29 +54,6 @@ public func writeStderr(_ text: String) {
     }
 }
 
-/// A pthread mutex, for the few places threads share.
-/// A pthread mutex at an address that never moves: allocated once, as swift-nio's NIOLock
-/// keeps its lock (a mutex stored inline in a class may be passed to pthread by a temporary
-/// address under Swift's inout rules).
-public final class Lock: @unchecked Sendable {  // the mutex itself serialises every access
-    private let m: UnsafeMutablePointer<pthread_mutex_t>
-    public init() {
-        m = .allocate(capacity: 1)
-        m.initialize(to: pthread_mutex_t())
-        pthread_mutex_init(m, nil)
-    }
-    deinit {
-        pthread_mutex_destroy(m)
-        m.deallocate()
-    }
-    @inline(__always)
-    public func locked<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(m)
-        defer { pthread_mutex_unlock(m) }
-        return try body()
-    }
-}
-
 /// `value` with `decimals` digits after the point, without Foundation.
 func formatFixed(_ value: Double, decimals: Int) -> String {
     guard value.isFinite else { return "0" }

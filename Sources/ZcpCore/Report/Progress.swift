@@ -22,17 +22,7 @@ final class ProgressLine: @unchecked Sendable {  // its state changes only under
     init(lock: Lock) { self.lock = lock }
 
     func start() {
-        let context = Unmanaged.passRetained(self).toOpaque()
-        var t = pthread_t()
-        if pthread_create(&t, nil, { raw in
-            let line = Unmanaged<ProgressLine>.fromOpaque(raw!).takeRetainedValue()
-            line.tick()
-            return nil
-        }, context) == 0 {
-            thread = t
-        } else {
-            Unmanaged<ProgressLine>.fromOpaque(context).release()
-        }
+        thread = spawnThread { [self] in tick() }
     }
 
     /// Ends the thread and leaves the terminal line empty.

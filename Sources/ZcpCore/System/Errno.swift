@@ -95,11 +95,6 @@ func retryingEINTR<T>(_ body: () -> SysResult<T>) -> SysResult<T> {
     }
 }
 
-/// The signal that asked zcp to stop, or nil.
-public var stopSignal: Int32? {
-    let s = zcp_pending_signal()
-    return s == 0 ? nil : s
-}
 
 extension Result {
     /// The failure, if any.

@@ -1,7 +1,10 @@
 import CZcp
 import Glibc
 
-/// Every system call zcp makes, as a table of functions. The engine receives one table;
+/// Every system call the copy makes on files, directories and descriptors, as a table of
+/// functions. A few process-wide calls are made directly: umask and getrlimit once per run,
+/// writing messages to standard error, writing and closing the report, and what the signal
+/// handlers and the C shim do on their own. The engine receives one table;
 /// `Syscalls.live` calls the kernel, and tests swap single entries to fail any call with any
 /// errno, return short counts or deliver EINTR. Entries return the raw kernel result (no EINTR
 /// retry here: the engine retries, so injected EINTR exercises that code).
