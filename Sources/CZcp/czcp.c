@@ -22,6 +22,9 @@
 #include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
+#include <locale.h>
+#include <wchar.h>
+#include <wctype.h>
 
 ssize_t zcp_copy_file_range(int fd_in, int64_t *off_in, int fd_out, int64_t *off_out,
                             size_t len, unsigned int flags) {
@@ -326,4 +329,20 @@ int zcp_usage(int64_t *cpu_ns, int64_t *waits) {
             + ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL;
   *waits = ru.ru_nvcsw;
   return 0;
+}
+
+int zcp_locale_multibyte(void) {
+  setlocale(LC_CTYPE, "");
+  return MB_CUR_MAX > 1;
+}
+
+long zcp_character(const unsigned char *s, size_t n, int *printable) {
+  mbstate_t state;
+  memset(&state, 0, sizeof state);
+  wchar_t w = 0;
+  size_t r = mbrtowc(&w, (const char *)s, n, &state);
+  if (r == (size_t)-1 || r == 0) return -1;
+  if (r == (size_t)-2) return -2;
+  *printable = iswprint((wint_t)w) != 0;
+  return (long)r;
 }

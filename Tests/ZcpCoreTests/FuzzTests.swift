@@ -71,7 +71,13 @@ final class FuzzTests: XCTestCase {
             if !name.isEmpty && !p.isEmpty {
                 XCTAssertEqual(p.appending(name).lastComponent, name, "\(p.bytes) + \(name.bytes)")
             }
-            XCTAssertEqual(unquote(quoted(p)), p.bytes, "quoting \(p.bytes) as \(quoted(p))")
+            // A shell reads the quoting back to the name's bytes, except where GNU's own does
+            // not: a name with a single quote whose first character must be escaped, which
+            // gnulib's second pass begins inside an escape it never opened (zcp writes what
+            // GNU writes; Tests/cli/names.sh compares them).
+            let gnuQuirk = p.bytes.contains(UInt8(ascii: "'"))
+                && { if case .escaped? = QuoteUnit.split(p.bytes).first { return true } else { return false } }()
+            if !gnuQuirk { XCTAssertEqual(unquote(quoted(p)), p.bytes, "quoting \(p.bytes) as \(quoted(p))") }
         }
     }
 

@@ -38,6 +38,11 @@ int zcp_resident(int fd, int64_t offset, int64_t length, unsigned char *pages);
 int zcp_usage(int64_t *cpu_ns, int64_t *waits);
 
 int zcp_pipe(int fds[2]);
+// setlocale(LC_CTYPE, "") from the environment; whether its characters take several bytes.
+int zcp_locale_multibyte(void);
+// The character at s (n bytes available) in that locale: its length and whether iswprint
+// calls it printable; -1 for an invalid sequence, -2 for one cut short.
+long zcp_character(const unsigned char *s, size_t n, int *printable);
 int zcp_stat(const char *path, int follow, struct stat *st);
 int zcp_fstatat(int dirfd, const char *name, int follow, struct stat *st);
 int zcp_fsync(int fd);

@@ -76,7 +76,7 @@ final class ProgressLine: @unchecked Sendable {  // its state changes only under
             let left = (Double(total - Int128(bytes)) / rate).rounded(.up)
             parts.append(left < 1e12 ? clock(Int(left)) + " left" : "- left")
         }
-        if let current { parts.append(current.description) }
+        if let current { parts.append(quotedIfNeeded(current)) }  // no byte of a name reaches the terminal raw
         return parts.joined(separator: "  ")
     }
 
