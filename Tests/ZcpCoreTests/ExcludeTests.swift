@@ -87,3 +87,8 @@ final class ExcludeTests: XCTestCase {
         XCTAssertEqual(kept.bytes, 100)
     }
 }
+
+extension ExcludeList {
+    /// A pattern written as text in a test (patterns are bytes).
+    mutating func add(_ text: String) -> PatternError? { add(Array(text.utf8)) }
+}

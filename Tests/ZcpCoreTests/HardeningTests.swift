@@ -58,11 +58,11 @@ final class HardeningTests: XCTestCase {
     }
 
     func testSuffixMustBeOneNameComponent() {
-        XCTAssertTrue(CommandLineParser.isSuffix("~"))
-        XCTAssertTrue(CommandLineParser.isSuffix(".bak"))
-        XCTAssertFalse(CommandLineParser.isSuffix(""))
-        XCTAssertFalse(CommandLineParser.isSuffix("x/y"))
-        XCTAssertFalse(CommandLineParser.isSuffix("/y"))
+        XCTAssertTrue(CommandLineParser.isSuffix(Array("~".utf8)))
+        XCTAssertTrue(CommandLineParser.isSuffix(Array(".bak".utf8)))
+        XCTAssertFalse(CommandLineParser.isSuffix(Array("".utf8)))
+        XCTAssertFalse(CommandLineParser.isSuffix(Array("x/y".utf8)))
+        XCTAssertFalse(CommandLineParser.isSuffix(Array("/y".utf8)))
     }
 
     /// Sums of exabyte sizes and rates of petabyte clones are drawn without trapping.

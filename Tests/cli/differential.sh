@@ -262,6 +262,10 @@ if (cd "$WORK" && mkdir -p chattr-probe && chattr +i chattr-probe 2>/dev/null &&
 else
     bad "chattr +i is not supported where the differential trees are made"
 fi
+# A suffix is bytes: one that is not UTF-8 ends the backup's name as given.
+suffix_bytes() { echo new > a; echo old > c; }
+differ "-S with a byte that is not UTF-8" suffix_bytes -- -b -S "$(printf '\377')" a c
+SIMPLE_BACKUP_SUFFIX="$(printf '.\376')" differ "\$SIMPLE_BACKUP_SUFFIX with a byte that is not UTF-8" suffix_bytes -- -b a c
 parents_mode() { mkdir -p a/b e/a/b; touch a/b/f; chmod 700 a; chmod 751 e/a; }
 differ "-a --parents leaves an existing dir"  parents_mode -- -a --parents a/b/f e
 nclobber() { files; ln f1 hl; }

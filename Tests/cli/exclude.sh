@@ -38,6 +38,14 @@ cases=(
 for p in "${cases[@]}"; do
     same_as_rsync "--exclude=$p" --exclude="$p"
 done
+# Patterns are bytes, as names are: an invalid byte leaves out the name with that byte, not
+# one with U+FFFD (what a lossy decoding of the pattern would match); from a file too.
+touch "src/$(printf 'g\377h')" "src/$(printf 'g\357\277\275h')" "src/$(printf '\376x')"
+same_as_rsync "--exclude with a byte that is not UTF-8" --exclude="$(printf 'g\377h')"
+same_as_rsync "--exclude with a wildcard and such a byte" --exclude="$(printf '\376*')"
+printf 'g\377h\n' > "$WORK/bytes.list"
+same_as_rsync "--exclude-from with such a byte" --exclude-from="$WORK/bytes.list"
+rm -f "src/$(printf 'g\377h')" "src/$(printf 'g\357\277\275h')" "src/$(printf '\376x')"
 same_as_rsync "several --exclude" --exclude='*.tmp' --exclude=/docs --exclude='build/'
 same_as_rsync "--exclude PATTERN (separate word)" --exclude '*.c'
 

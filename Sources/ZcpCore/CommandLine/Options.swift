@@ -59,7 +59,8 @@ public struct Options: Sendable {
     public var attributesOnly = false
     /// --exclude patterns and --exclude-from files, as given; `excludes` is what they compile
     /// to (Zcp.main reads the files before anything is copied).
-    public var excludePatterns: [String] = []
+    /// Bytes, as given: patterns match names byte for byte (rsync's way).
+    public var excludePatterns: [[UInt8]] = []
     public var excludeFiles: [Path] = []
     public var excludes = ExcludeList()
     public var hardLink = false
@@ -71,7 +72,8 @@ public struct Options: Sendable {
     public var removeDestination = false
     public var update = UpdateMode.all
     public var backup: BackupControl? = nil
-    public var backupSuffix = "~"
+    /// Bytes, as given (a suffix need not be UTF-8).
+    public var backupSuffix: [UInt8] = Array("~".utf8)
 
     // Data
     public var reflink = ReflinkMode.auto

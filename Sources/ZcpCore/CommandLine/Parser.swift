@@ -65,7 +65,8 @@ public struct CommandLineParser {
                 makeBackups = true
                 // An empty suffix would name the file itself, and one with a "/" another
                 // directory: GNU falls back to "~" for both.
-                options.backupSuffix = arg.map { Self.isSuffix($0) ? $0 : "~" } ?? "~"
+                let suffix = zcp_optarg().map { Path(cString: $0).bytes } ?? []
+                options.backupSuffix = Self.isSuffix(suffix) ? suffix : Array("~".utf8)
                 suffixGiven = true
             case Int32(UInt8(ascii: "i")): options.interactive = .always
             case Int32(UInt8(ascii: "n")): options.interactive = .noClobber
@@ -108,7 +109,7 @@ public struct CommandLineParser {
             case Long.partial.rawValue: options.partial = true
             case Long.resume.rawValue: options.resume = true
             case Long.nocache.rawValue: options.nocache = true
-            case Long.exclude.rawValue: options.excludePatterns.append(arg ?? "")
+            case Long.exclude.rawValue: options.excludePatterns.append(zcp_optarg().map { Path(cString: $0).bytes } ?? [])
             case Long.excludeFrom.rawValue: options.excludeFiles.append(Path(cString: zcp_optarg()))
             case Int32(UInt8(ascii: "g")): options.progress = true
             case Int32(UInt8(ascii: "j")):
@@ -178,7 +179,7 @@ public struct CommandLineParser {
             case .failure(let f):
                 return argumentError(f, word, for: backupArgument == nil ? "$VERSION_CONTROL" : "backup type", Self.backupWords)
             }
-            if !suffixGiven, let env = getenv("SIMPLE_BACKUP_SUFFIX").map({ String(cString: $0) }), Self.isSuffix(env) {
+            if !suffixGiven, let env = getenv("SIMPLE_BACKUP_SUFFIX").map({ Path(cString: $0).bytes }), Self.isSuffix(env) {
                 options.backupSuffix = env
             }
             if options.interactive == .noClobber || options.update == .none || options.update == .noneFail {
@@ -257,8 +258,7 @@ public struct CommandLineParser {
         ("all", .all), ("none", .none), ("none-fail", .noneFail), ("older", .older)]
     /// Whether a backup suffix can be one: not empty, and its own last name component (no
     /// "/" before another character), so the backup stays beside its file (GNU's rule).
-    static func isSuffix(_ suffix: String) -> Bool {
-        let b = Array(suffix.utf8)
+    static func isSuffix(_ b: [UInt8]) -> Bool {
         guard let first = b.first, first != UInt8(ascii: "/") else { return false }
         return !zip(b, b.dropFirst()).contains { $0 == UInt8(ascii: "/") && $1 != UInt8(ascii: "/") }
     }

@@ -41,8 +41,8 @@ public struct ExcludeList: Sendable {
     }
 
     /// Adds one pattern (unchanged when it is invalid).
-    public mutating func add(_ text: String) -> PatternError? {
-        var p = Array(text.utf8)
+    public mutating func add(_ pattern: [UInt8]) -> PatternError? {
+        var p = pattern
         guard !p.isEmpty else { return .empty }
         var anchored = false
         if p.first == UInt8(ascii: "/") { anchored = true; p.removeFirst() }
@@ -302,10 +302,10 @@ extension ExcludeList {
     /// input): blank lines and lines starting with '#' or ';' are left out, a CR before the
     /// newline is dropped. Fails with the message for the first unreadable file or invalid
     /// pattern, before anything is copied.
-    static func load(patterns: [String], files: [Path], sys: Syscalls) -> Result<ExcludeList, LoadError> {
+    static func load(patterns: [[UInt8]], files: [Path], sys: Syscalls) -> Result<ExcludeList, LoadError> {
         var list = ExcludeList()
         for p in patterns {
-            if let e = list.add(p) { return .failure(LoadError(message: "invalid exclude pattern \(quoted(Path(p))): \(e.message)")) }
+            if let e = list.add(p) { return .failure(LoadError(message: "invalid exclude pattern \(quoted(Path(bytes: p))): \(e.message)")) }
         }
         for file in files {
             let bytes: [UInt8]
@@ -318,8 +318,7 @@ extension ExcludeList {
             for var line in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
                 if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
                 guard let first = line.first, first != UInt8(ascii: "#"), first != UInt8(ascii: ";") else { continue }
-                let text = String(decoding: line, as: UTF8.self)
-                if let e = list.add(text) {
+                if let e = list.add(Array(line)) {
                     return .failure(LoadError(message: "invalid exclude pattern \(quoted(Path(bytes: Array(line)))) in \(quoted(file)): \(e.message)"))
                 }
             }

@@ -342,14 +342,14 @@ extension Path {
 /// Backup names: `name~` (simple, or the --suffix), `name.~N~` (numbered). What is appended
 /// to the destination's name is returned.
 enum Backup {
-    static func suffix(for at: At, control: Options.BackupControl, suffix: String, sys: Syscalls) -> [UInt8] {
+    static func suffix(for at: At, control: Options.BackupControl, suffix: [UInt8], sys: Syscalls) -> [UInt8] {
         switch control {
         case .none, .simple:
-            return Array(suffix.utf8)
+            return suffix
         case .numbered:
             return Array(".~".utf8) + increment(highestNumber(at, sys: sys) ?? [UInt8(ascii: "0")]) + [UInt8(ascii: "~")]
         case .existing:
-            guard let n = highestNumber(at, sys: sys) else { return Array(suffix.utf8) }
+            guard let n = highestNumber(at, sys: sys) else { return suffix }
             return Array(".~".utf8) + increment(n) + [UInt8(ascii: "~")]
         }
     }
