@@ -57,6 +57,19 @@ R "$S/missing" "$S/x" 2>/dev/null                              # error without a
 bad_name=$(printf 'g\377h'); printf 'old\n' > "$S/$bad_name.copy"
 R -b "$S/src/d/f" "$S/$bad_name.copy"                          # source/dest/backup_hex
 
+# The failing system call a report names is the one strace saw fail with that errno.
+if mountpoint -q "$WORK/small"; then
+    for s in copy_file_range read_write splice; do
+        rm -f "$WORK/small/"*
+        strace -f -qq -o "$WORK/fail.trace" "$ZCP" --strategy=$s --report="$WORK/f.json" "$S/big" "$WORK/small/big" 2>/dev/null
+        call=$(report_field "$WORK/f.json" syscall); errno=$(report_field "$WORK/f.json" errno)
+        check "$s: the report's syscall ($call) failed with its errno ($errno) under strace" \
+            grep -qE "^[0-9]+ +$call\(.* = -1 $errno" "$WORK/fail.trace"
+    done
+fi
+rm -f "$S/missing-dir/x"; R "$S/missing-dir/f" "$S/y" 2>/dev/null
+eq "a missing source: the call that said so" stat "$(report_field "$WORK/r.json" syscall)"
+
 # Names that are not UTF-8 keep their bytes: two that differ only there get different records,
 # each of which names its file exactly (the _hex keys), and strict parsers read every line.
 printf 1 > "$S/$(printf 'g\377h')"; printf 2 > "$S/$(printf 'g\376h')"; mkdir "$S/hex"

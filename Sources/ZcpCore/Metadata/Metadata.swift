@@ -61,7 +61,8 @@ struct Metadata {
         case .descriptor(_, let fd): r = sys.futimens(fd, st.atime, st.mtime)
         case .name(_, let at), .symlink(let at): r = sys.utimensat(at, st.atime, st.mtime, false)
         }
-        return r.error.map { CopyError(.preserveTimes, path, errno: $0, syscall: .futimens) }
+        let call: Syscall = if case .descriptor = target { .futimens } else { .utimensat }
+        return r.error.map { CopyError(.preserveTimes, path, errno: $0, syscall: call) }
     }
 
     private func applyAttributes(_ st: FileStat, to target: MetadataTarget, path: Path, isNew: Bool, created: UInt32?,
@@ -84,7 +85,8 @@ struct Metadata {
             if case .failure(let e) = r {
                 ownershipKept = false
                 _ = chown(target, UInt32.max, st.gid)  // keep at least the group where we may (GNU)
-                note("ownership", ownershipFailure(e, path: path), ok: "not permitted")
+                let call: Syscall = if case .descriptor = target { .fchown } else { .lchown }
+                note("ownership", ownershipFailure(e, path: path, call: call), ok: "not permitted")
             } else {
                 note("ownership", nil)
             }
@@ -152,7 +154,8 @@ struct Metadata {
             case .name(_, let at): r = sys.chmod(at, mode)
             case .symlink: r = .success(())
             }
-            if case .failure(let e) = r { chmodFailure = CopyError(.preservePermissions, path, errno: e, syscall: .fchmod) }
+            let call: Syscall = if case .descriptor = target { .fchmod } else { .chmod }
+            if case .failure(let e) = r { chmodFailure = CopyError(.preservePermissions, path, errno: e, syscall: call) }
         }
         if preserve.mode { note("mode", aclFailure ?? chmodFailure) } else if let chmodFailure { note("mode", chmodFailure) }
         return first
@@ -236,8 +239,8 @@ struct Metadata {
     }
 
     /// Not being allowed to give a file away is expected for ordinary users (GNU stays quiet).
-    private func ownershipFailure(_ e: Errno, path: Path) -> CopyError? {
+    private func ownershipFailure(_ e: Errno, path: Path, call: Syscall) -> CopyError? {
         if !context.isRoot && (e == .EPERM || e == .EINVAL) { return nil }
-        return CopyError(.preserveOwnership, path, errno: e, syscall: .fchown)
+        return CopyError(.preserveOwnership, path, errno: e, syscall: call)
     }
 }

@@ -68,6 +68,7 @@ enum JSON {
         if let e = r.error {
             s += ",\"error\":" + string(Messages.text(for: e))
             if let errno = e.errno { s += ",\"errno\":" + string(errno.name) }
+            if let call = e.syscall { s += ",\"syscall\":" + string(call.rawValue) }
             if let offset = e.offset { s += ",\"offset\":\(offset)" }
             if let kept = e.keptPartial { s += ",\"partial\":\(kept.bytes)" }
         }

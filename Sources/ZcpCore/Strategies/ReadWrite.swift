@@ -20,7 +20,7 @@ enum ReadWriteCopier: RangeCopier {
             case .failure(.ESPIPE):
                 // Not seekable (a FIFO or a terminal): read from the current position.
                 return streamCopy(io, offset: &offset, end: end)
-            case .failure(let e): return .failed(StrategyFailure(syscall: .pread, errno: e, side: .read))
+            case .failure(let e): return .failed(StrategyFailure(syscall: uncached ? .preadv2 : .pread, errno: e, side: .read))
             case .success(0): return .finished(hitEOF: true)
             case .success(let n): got = n
             }
@@ -98,8 +98,8 @@ enum ReadWriteCopier: RangeCopier {
         var done = 0
         var stream = io.destinationIsStream
         while done < count {
-            let call: Syscall = stream ? .write : .pwrite
             let uncached = !stream && io.worker.cache?.writeUncached == true
+            let call: Syscall = stream ? .write : uncached ? .pwritev2 : .pwrite
             let result = retryingEINTR {
                 stream ? io.sys.write(io.dst, buffer + done, count - done)
                     : uncached ? io.sys.writeUncached(io.dst, buffer + done, count - done, offset)

@@ -62,10 +62,12 @@ public struct Errno: Error, Hashable, Sendable, CustomStringConvertible {
 
 /// Which system call failed: kept in errors so the message can be made at the edge.
 public enum Syscall: String, Sendable {
-    case open, openat, close, fstat, stat, lstat, lseek, read, write, pread, pwrite
+    /// Named as the kernel (and strace) names them.
+    case open, openat, close, fstat, stat, lstat, lseek, read, write, pread = "pread64", pwrite = "pwrite64"
+    case preadv2, pwritev2
     case copyFileRange = "copy_file_range", sendfile, splice, pipe, fcntl, ficlone = "ioctl(FICLONE)"
     case ftruncate, chmod, fchmod, fchown, lchown, futimens, utimensat, mkdir, mknod, symlink
-    case readlink, unlink, link, opendir, readdir, fstatfs, rename, fsync
+    case readlink, unlink, link, opendir, readdir = "getdents64", fstatfs, rename, fsync
     case fgetxattr, fsetxattr, flistxattr, llistxattr, lgetxattr, lsetxattr
 }
 
