@@ -1,5 +1,6 @@
 import CZcp
 import Glibc
+import Synchronization
 
 /// --compare-strategies: copies one source file into the destination's filesystem with every
 /// strategy in turn, RUNS times each, and prints a table of what each path does between
@@ -20,11 +21,10 @@ struct StrategyComparison {
     }
 
     /// Counts the calls that move data (or try to), through the syscall table.
-    final class CallCounter: @unchecked Sendable {  // the count changes only under its lock
-        private let lock = Lock()
-        private var count = 0
-        func add() { lock.locked { count += 1 } }
-        func take() -> Int { lock.locked { defer { count = 0 }; return count } }
+    final class CallCounter: Sendable {
+        private let count = Atomic<Int>(0)
+        func add() { count.add(1, ordering: .relaxed) }
+        func take() -> Int { count.exchange(0, ordering: .relaxed) }
     }
 
     func run() -> Bool {

@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// What a strategy works with: the syscall table, the two descriptors and the worker's
 /// reusable resources (one buffer, one pipe), so that nothing is allocated per call.
@@ -84,17 +85,16 @@ public final class Worker {
 /// EOPNOTSUPP or ENOTTY at offset 0), kept for the rest of the run, so that a tree of small
 /// files does not ask the kernel the same question once per file. Only auto uses it; the
 /// report marks such a fallback `remembered`.
-public final class RefusalMemo: @unchecked Sendable {  // the table changes only under its lock
+public final class RefusalMemo: Sendable {
     public struct Pair: Hashable, Sendable {
         var source: UInt64
         var destination: UInt64
         var strategy: StrategyID
     }
-    private let lock = Lock()
-    private var refusals: [Pair: Errno] = [:]
+    private let refusals = Mutex<[Pair: Errno]>([:])
 
     static func holdsForThePair(_ e: Errno) -> Bool { e == .EXDEV || e == .EOPNOTSUPP || e == .ENOTTY }
 
-    func refusal(_ pair: Pair) -> Errno? { lock.locked { refusals[pair] } }
-    func remember(_ pair: Pair, _ e: Errno) { lock.locked { refusals[pair] = e } }
+    func refusal(_ pair: Pair) -> Errno? { refusals.withLock { $0[pair] } }
+    func remember(_ pair: Pair, _ e: Errno) { refusals.withLock { $0[pair] = e } }
 }

@@ -1,12 +1,13 @@
 import CZcp
 import Glibc
+import Synchronization
 
 /// A directory being copied: both ends held open (every entry is reached relative to them),
 /// and a count of what is still under way inside it. When the count reaches zero its own
 /// metadata is applied, it is reported, and its parent is told.
 ///
 /// `@unchecked Sendable`: pool jobs hold their directory to tell it they are done. The
-/// count and the outcome change only under `lock`; the descriptors change only on the
+/// count and the outcome are a Mutex's; the descriptors change only on the
 /// walker while no job of the directory is queued or running (it drains the pool first);
 /// everything else is set before the first job is queued.
 final class DirectoryTask: @unchecked Sendable {
@@ -45,10 +46,9 @@ final class DirectoryTask: @unchecked Sendable {
     let record: FileRecord
     /// The walker's count of directories holding descriptors.
     let open: Counter
-    private let lock = Lock()
-    /// The walker's own hold, plus one per queued file and per subdirectory not yet finished.
-    private var pending = 1
-    private var ok = true
+    /// The walker's own hold, plus one per queued file and per subdirectory not yet finished;
+    /// and whether everything inside went well.
+    private let progress = Mutex<(pending: Int, ok: Bool)>((1, true))
 
     init(src: Node, dst: Node, st: FileStat, srcFd: Int32, dstFd: Int32, isNew: Bool,
          parent: DirectoryTask?, record: FileRecord, open: Counter, excluding: Bool) {
@@ -66,19 +66,19 @@ final class DirectoryTask: @unchecked Sendable {
     }
 
     /// One more thing inside is under way.
-    func retain() { lock.locked { pending += 1 } }
+    func retain() { progress.withLock { $0.pending += 1 } }
 
     /// One thing inside is done; true for the last one.
     func settle(ok done: Bool) -> Bool {
-        lock.locked {
-            if !done { ok = false }
-            pending -= 1
-            return pending == 0
+        progress.withLock {
+            if !done { $0.ok = false }
+            $0.pending -= 1
+            return $0.pending == 0
         }
     }
 
     /// Whether everything inside was copied (read once the last one is done).
-    var allOK: Bool { lock.locked { ok } }
+    var allOK: Bool { progress.withLock { $0.ok } }
 }
 
 /// A directory the walk is in: what is left of its entries. Owned by the walker's loop.
