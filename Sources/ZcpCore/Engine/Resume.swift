@@ -122,8 +122,8 @@ extension RunContext {
     }
 
     /// The extended attribute that marks an --atomic temporary as zcp's own while its data
-    /// moves: the source's identity. Taken off before the copy's own attributes are applied
-    /// and it is renamed, never copied from a source.
+    /// moves: the source's identity. Set before the temporary has a name, taken off once the
+    /// copy is renamed to its own, never copied from a source.
     static let temporaryMarkName = Array("user.zcp.temporary".utf8)
 
     static func temporaryMark(of st: FileStat) -> [UInt8] { Array("\(st.dev):\(st.ino)".utf8) }

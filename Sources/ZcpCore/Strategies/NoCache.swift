@@ -69,20 +69,10 @@ struct CacheKeeper {
         let throughOwnBuffer = strategy == .readWrite
         if throughOwnBuffer && (readUncached || writeUncached) { usedDontcache = true }
         if !sourceInMemory && !(throughOwnBuffer && readUncached) && !resident.isEmpty {
-            // Runs of the window's pages that were not cached before the copy.
+            // The window's pages that were not cached before the copy.
             let first = max(0, Int((start - residentStart) / Self.page))
             let last = min(resident.count, Int((end - residentStart + Self.page - 1) / Self.page))
-            var i = first
-            while i < last {
-                guard resident[i] & 1 == 0 else { i += 1; continue }
-                var j = i
-                while j < last && resident[j] & 1 == 0 { j += 1 }
-                let from = residentStart + Int64(i) * Self.page
-                let to = residentStart + Int64(j) * Self.page
-                _ = io.sys.dropCache(io.src, from, to - from)
-                dropped = true
-                i = j
-            }
+            if Self.dropUncached(io, resident, first..<last, from: residentStart) { dropped = true }
         }
         if !copyInMemory && !(throughOwnBuffer && writeUncached) && !io.destinationIsStream {
             _ = io.sys.syncRange(io.dst, start, end - start, false)
@@ -114,14 +104,23 @@ struct CacheKeeper {
     mutating func dropTail(_ io: CopyIO) {
         guard let t = tailRange else { return }
         tailRange = nil
-        var i = 0
-        while i < t.pages.count {
-            guard t.pages[i] & 1 == 0 else { i += 1; continue }
+        _ = Self.dropUncached(io, t.pages, 0..<t.pages.count, from: t.start)
+    }
+
+    /// Drops the source's pages in `range` of a mincore map starting at `base` that were not
+    /// cached when it was taken, a run at a time; whether any were.
+    private static func dropUncached(_ io: CopyIO, _ pages: [UInt8], _ range: Range<Int>, from base: Int64) -> Bool {
+        var any = false
+        var i = range.lowerBound
+        while i < range.upperBound {
+            guard pages[i] & 1 == 0 else { i += 1; continue }
             var j = i
-            while j < t.pages.count && t.pages[j] & 1 == 0 { j += 1 }
-            _ = io.sys.dropCache(io.src, t.start + Int64(i) * Self.page, Int64(j - i) * Self.page)
+            while j < range.upperBound && pages[j] & 1 == 0 { j += 1 }
+            _ = io.sys.dropCache(io.src, base + Int64(i) * page, Int64(j - i) * page)
+            any = true
             i = j
         }
+        return any
     }
 
     /// Waits for the window being written back, and drops it.

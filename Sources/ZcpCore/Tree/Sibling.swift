@@ -58,20 +58,29 @@ enum Sibling {
              path: dst.path.replacingLastComponent(with: leaf))
     }
 
+    /// Makes something at a name beside `dst` drawn by `name`, with `make` (which must fail
+    /// with EEXIST, never replace, when the name is taken): a taken name is left alone and
+    /// another one drawn, up to 100 times.
+    private static func draw<T>(beside dst: Node, name: () -> [UInt8],
+                                _ make: (Node) -> SysResult<T>) -> Result<(node: Node, made: T), Errno> {
+        for _ in 0..<100 {
+            let node = node(beside: dst, leaf: name())
+            switch make(node) {
+            case .success(let made): return .success((node, made))
+            case .failure(.EEXIST): continue
+            case .failure(let e): return .failure(e)
+            }
+        }
+        return .failure(.EEXIST)
+    }
+
     /// Creates a new regular file beside `dst`, named by `name` (called again for each try),
     /// open with `access`; `mode` is what it is made with (the umask still applies).
     static func create(beside dst: Node, name: () -> [UInt8], access: Int32, mode: UInt32,
                        sys: Syscalls) -> Result<(node: Node, fd: Int32), Errno> {
-        var last = Errno.EEXIST
-        for _ in 0..<100 {
-            let node = node(beside: dst, leaf: name())
-            switch retryingEINTR({ sys.open(node.at, access | O_CREAT | O_EXCL | O_NOFOLLOW, mode) }) {
-            case .success(let fd): return .success((node, fd))
-            case .failure(.EEXIST): last = .EEXIST; continue
-            case .failure(let e): return .failure(e)
-            }
-        }
-        return .failure(last)
+        draw(beside: dst, name: name) { node in
+            retryingEINTR({ sys.open(node.at, access | O_CREAT | O_EXCL | O_NOFOLLOW, mode) })
+        }.map { ($0.node, $0.made) }
     }
 
     /// O_TMPFILE (with O_DIRECTORY, as the kernel wants it): a file with no name yet.
@@ -93,32 +102,18 @@ enum Sibling {
         }
         prepare(fd)
         let handle = At(Path("/proc/self/fd/\(fd)"))
-        var last = Errno.EEXIST
-        for _ in 0..<100 {
-            let node = node(beside: dst, leaf: name())
-            switch sys.link(handle, node.at, true) {
-            case .success: return .success((node, fd))
-            case .failure(.EEXIST): last = .EEXIST; continue
-            case .failure(let e): last = e
-            }
-            break
+        switch draw(beside: dst, name: name, { sys.link(handle, $0.at, true) }) {
+        case .success(let linked): return .success((linked.node, fd))
+        case .failure(let e):
+            _ = sys.close(fd)
+            return .failure(e)
         }
-        _ = sys.close(fd)
-        return .failure(last)
     }
 
     /// A new hard link to `existing` beside `dst`, under a random name that `link` never
     /// replaces; the caller renames it where it belongs.
     static func link(_ existing: At, beside dst: Node, sys: Syscalls) -> Result<Node, Errno> {
-        var last = Errno.EEXIST
-        for _ in 0..<100 {
-            let node = node(beside: dst, leaf: temporaryName(for: dst.at.name.lastComponent.bytes))
-            switch sys.link(existing, node.at, false) {
-            case .success: return .success(node)
-            case .failure(.EEXIST): last = .EEXIST; continue
-            case .failure(let e): return .failure(e)
-            }
-        }
-        return .failure(last)
+        let leaf = dst.at.name.lastComponent.bytes
+        return draw(beside: dst, name: { temporaryName(for: leaf) }, { sys.link(existing, $0.at, false) }).map(\.node)
     }
 }

@@ -50,7 +50,7 @@ public final class Walker {
     /// The limit cannot hold a directory's two descriptors beside a file's: directories are
     /// opened only to be listed, and what is in them is reached by path (as GNU cp does, so
     /// only as deep as PATH_MAX allows).
-    public let walksByPath: Bool
+    let walksByPath: Bool
     /// Directories holding descriptors now (walked, or waiting for queued files); a pool
     /// thread that finishes a directory counts it down.
     let openDirectories = Counter()
