@@ -7,8 +7,10 @@ public enum Zcp {
     public static func installSignalHandlers() { zcp_install_signal_handlers() }
 
     /// Runs zcp on `argv` and returns the exit status.
-    public static func main(argc: Int32, argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>,
-                            sys: Syscalls = .live) -> Int32 {
+    public static func main(
+        argc: Int32, argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>,
+        sys: Syscalls = .live
+    ) -> Int32 {
         let program = String(cString: argv[0]!)
         let stdout = Output(fd: 1)
         let parser = CommandLineParser(program: program, out: { stdout.write($0) }, err: writeStderr)
@@ -92,7 +94,8 @@ public enum Zcp {
         // GNU does; one that cannot be read is used by name.
         var targetFd: Int32? = nil
         if let directory, !options.parents, !copier.walksByPath,
-           case .success(let fd) = sys.open(At(directory), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0) {
+            case .success(let fd) = sys.open(At(directory), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
+        {
             targetFd = fd
         }
         defer { if let targetFd { _ = sys.close(targetFd) } }
@@ -103,7 +106,8 @@ public enum Zcp {
             // --strip-trailing-slashes acts where GNU's does: on sources copied into a directory.
             let source = options.stripTrailingSlashes && directory != nil ? operand.strippingTrailingSlashes : operand
             if directory != nil, options.sources.count > 1, !copier.policy.makesBackups,
-               let (entry, isDirectory) = copier.sourceEntry(source), !isDirectory {
+                let (entry, isDirectory) = copier.sourceEntry(source), !isDirectory
+            {
                 // GNU: one file named twice is copied once, with a warning (not an error); with
                 // backups it is copied again (onto its own backup's place). Directories are
                 // told apart by the walker, which knows what each one became.

@@ -28,9 +28,10 @@ enum Completions {
     // MARK: bash
 
     static func bash() -> String {
-        let actions = ValueActions(text: "return", file: "_filedir; return", directory: "_filedir -d; return",
-                                   words: { "COMPREPLY=($(compgen -W '\($0)' -- \"$cur\")); return" },
-                                   list: { "_zcp_list \"$cur\" \($0); return" })
+        let actions = ValueActions(
+            text: "return", file: "_filedir; return", directory: "_filedir -d; return",
+            words: { "COMPREPLY=($(compgen -W '\($0)' -- \"$cur\")); return" },
+            list: { "_zcp_list \"$cur\" \($0); return" })
         var cases: [String] = []
         for o in OptionTable.all where o.argument != .none {
             let names = o.dashedNames.joined(separator: "|")
@@ -95,8 +96,9 @@ enum Completions {
         func described(_ s: String) -> String {
             "[" + s.replacingAll("\\", "\\\\").replacingAll("[", "\\[").replacingAll("]", "\\]") + "]"
         }
-        let actions = ValueActions(text: " ", file: "_files", directory: "_files -/",
-                                   words: { "(\($0))" }, list: { "_sequence compadd - \($0)" })
+        let actions = ValueActions(
+            text: " ", file: "_files", directory: "_files -/",
+            words: { "(\($0))" }, list: { "_sequence compadd - \($0)" })
         var specs: [String] = []
         for o in OptionTable.all {
             let action = actions.action(for: o.values)
@@ -117,7 +119,8 @@ enum Completions {
             }
             let forms = [shortForm, longForm].compactMap { $0 }
             if forms.count == 2 {
-                specs.append(quoted("(\(o.dashedNames.joined(separator: " ")))") + "{" + forms.joined(separator: ",") + "}" + quoted(tail))
+                specs.append(
+                    quoted("(\(o.dashedNames.joined(separator: " ")))") + "{" + forms.joined(separator: ",") + "}" + quoted(tail))
             } else {
                 specs.append(quoted((o.repeatable ? "*" : "") + forms[0] + tail))
             }
@@ -137,8 +140,9 @@ enum Completions {
 
     static func fish() -> String {
         func quoted(_ s: String) -> String { "'" + s.replacingAll("\\", "\\\\").replacingAll("'", "\\'") + "'" }
-        let actions = ValueActions(text: " -x", file: " -r -F", directory: " -x -a '(__fish_complete_directories)'",
-                                   words: { " -x -a " + quoted($0) }, list: { " -x -a " + quoted("(__zcp_list \($0))") })
+        let actions = ValueActions(
+            text: " -x", file: " -r -F", directory: " -x -a '(__fish_complete_directories)'",
+            words: { " -x -a " + quoted($0) }, list: { " -x -a " + quoted("(__zcp_list \($0))") })
         var lines: [String] = []
         for o in OptionTable.all {
             // fish would complete a name that needs a value with a space after it: "--name="

@@ -3,7 +3,7 @@
 import ZcpCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 let shells = ["bash": Completions.bash, "zsh": Completions.zsh, "fish": Completions.fish]

@@ -2,7 +2,7 @@ import CStart
 import ZcpCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 Zcp.installSignalHandlers()

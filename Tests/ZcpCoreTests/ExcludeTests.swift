@@ -1,5 +1,6 @@
 import Glibc
 import XCTest
+
 @testable import ZcpCore
 
 /// --exclude's patterns on their own (Tests/cli/exclude.sh compares whole trees with rsync).
@@ -14,9 +15,9 @@ final class ExcludeTests: XCTestCase {
         XCTAssertTrue(excluded("*.o", "a/b/c.o"))
         XCTAssertFalse(excluded("a*", "x/ya"))
         XCTAssertTrue(excluded("a/*/c", "a/b/c"))
-        XCTAssertFalse(excluded("a/*/c", "a/b/x/c"))     // * stops at '/'
-        XCTAssertTrue(excluded("a/**/c", "a/b/x/c"))     // ** does not
-        XCTAssertTrue(excluded("**/c", "c"))             // a leading **/ matches at the top too
+        XCTAssertFalse(excluded("a/*/c", "a/b/x/c"))  // * stops at '/'
+        XCTAssertTrue(excluded("a/**/c", "a/b/x/c"))  // ** does not
+        XCTAssertTrue(excluded("**/c", "c"))  // a leading **/ matches at the top too
         XCTAssertTrue(excluded("?.txt", "d/1.txt"))
         XCTAssertFalse(excluded("?.txt", "d/10.txt"))
         XCTAssertTrue(excluded("[a-c]x", "bx"))
@@ -32,7 +33,7 @@ final class ExcludeTests: XCTestCase {
     func testAnchorsAndDirectories() {
         XCTAssertTrue(excluded("/a", "a"))
         XCTAssertFalse(excluded("/a", "x/a"))
-        XCTAssertTrue(excluded("b/c", "a/b/c"))          // the last two names
+        XCTAssertTrue(excluded("b/c", "a/b/c"))  // the last two names
         XCTAssertFalse(excluded("b/c", "b/c/d"))
         XCTAssertTrue(excluded("d/", "x/d", dir: true))
         XCTAssertFalse(excluded("d/", "x/d", dir: false))

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import XCTest
+
 @testable import ZcpCore
 
 /// The selector's fallback rules, with faults injected through the syscall table on real files.
@@ -53,7 +54,9 @@ final class FallbackTests: XCTestCase {
         let live = Syscalls.live
         sys.splice = { fdIn, offIn, fdOut, offOut, count in
             if offOut != nil {  // pipe -> file
-                let k = outCalls.with { $0 += 1; return $0 }
+                let k = outCalls.with {
+                    $0 += 1; return $0
+                }
                 if k == 3 { return live.splice(fdIn, offIn, fdOut, offOut, min(count, 1000)) }
                 if k == 4 { return .failure(.EINVAL) }
             }
@@ -92,7 +95,11 @@ final class FallbackTests: XCTestCase {
         let s = Scratch()
         let src = s.file("a", size: size)
         let tick = Box(0)
-        let interrupted: @Sendable () -> Bool = { tick.with { $0 += 1; return $0 % 2 == 1 } }
+        let interrupted: @Sendable () -> Bool = {
+            tick.with {
+                $0 += 1; return $0 % 2 == 1
+            }
+        }
         var sys = Syscalls.live
         let live = Syscalls.live
         sys.copyFileRange = { a, b, c, d, n in interrupted() ? .failure(.EINTR) : live.copyFileRange(a, &b, c, &d, n) }
@@ -133,7 +140,9 @@ final class FallbackTests: XCTestCase {
         var sys = Syscalls.live
         let live = Syscalls.live
         sys.copyFileRange = { a, b, c, d, n in
-            let k = calls.with { $0 += 1; return $0 }
+            let k = calls.with {
+                $0 += 1; return $0
+            }
             return k > 1 ? .failure(.ENOSPC) : live.copyFileRange(a, &b, c, &d, min(n, 65536))
         }
         let (r, err) = runSelector(StrategyID.allCases.filter { $0 != .reflink }, sys: sys, src: src, dst: s.path("b"))
@@ -203,8 +212,11 @@ final class FallbackTests: XCTestCase {
             if wait { waited.with { $0 += 1 } }
             return live.syncRange(fd, off, len, wait)
         }
-        sys.dropCache = { fd, off, len in dropped.with { $0 += 1 }; return live.dropCache(fd, off, len) }
-        XCTAssertEqual(runZcp(["--nocache", "--strategy=rw", "--report", s.path("r.json"), s.path("a"), s.path("b")], sys: sys), 0)
+        sys.dropCache = { fd, off, len in
+            dropped.with { $0 += 1 }; return live.dropCache(fd, off, len)
+        }
+        XCTAssertEqual(
+            runZcp(["--nocache", "--strategy=rw", "--report", s.path("r.json"), s.path("a"), s.path("b")], sys: sys), 0)
         XCTAssertEqual(s.contents("a"), s.contents("b"))
         XCTAssertEqual(reportLines(s).last?["cache"] as? String, "dropped")
         XCTAssertEqual(waited.get, 3)  // three 8 MiB windows, each waited for once
@@ -227,7 +239,8 @@ final class FallbackTests: XCTestCase {
         sys.sendfile = { _, _, _, _ in .failure(.EINVAL) }
         let (r, err) = runSelector([.sendfile], forced: true, sys: sys, src: src, dst: s.path("b"))
         XCTAssertEqual(r.fallbacks, [])
-        XCTAssertEqual(err.map(Messages.text), "sendfile: '\(src)' -> '\(s.path("b"))': Invalid argument (EINVAL); try --strategy=auto")
+        XCTAssertEqual(
+            err.map(Messages.text), "sendfile: '\(src)' -> '\(s.path("b"))': Invalid argument (EINVAL); try --strategy=auto")
     }
 
     func testReflinkRefusedFallsBackAndAlwaysFails() {

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import XCTest
+
 @testable import ZcpCore
 
 /// Faults the machine cannot make on demand, injected through the syscall table: the copy
@@ -54,7 +55,9 @@ final class FaultTests: XCTestCase {
         let renames = Box(0)
         var sys = Syscalls.live
         let live = Syscalls.live
-        sys.rename = { from, to in renames.with { $0 += 1 }; return live.rename(from, to) }
+        sys.rename = { from, to in
+            renames.with { $0 += 1 }; return live.rename(from, to)
+        }
         XCTAssertEqual(runZcp(["--atomic", s.path("a"), b], sys: sys), 0)
         XCTAssertEqual(s.contents("a"), s.contents("b"))
         var st = stat()
@@ -90,7 +93,9 @@ final class FaultTests: XCTestCase {
         var sys = Syscalls.live
         let live = Syscalls.live
         // The file "ends" at 100,000 bytes as it is read: reads past it see EOF.
-        sys.copyFileRange = { a, off, c, d, n in off >= 100_000 ? .success(0) : live.copyFileRange(a, &off, c, &d, min(n, 100_000 - Int(off))) }
+        sys.copyFileRange = { a, off, c, d, n in
+            off >= 100_000 ? .success(0) : live.copyFileRange(a, &off, c, &d, min(n, 100_000 - Int(off)))
+        }
         let status = runZcp(["--report", s.path("r.json"), s.path("a"), s.path("b")], sys: sys)
         XCTAssertEqual(status, 1, "a warning makes the exit status 1")
         XCTAssertEqual(s.contents("b"), s.contents("a")?.prefix(100_000))
@@ -105,7 +110,9 @@ final class FaultTests: XCTestCase {
         var sys = Syscalls.live
         let live = Syscalls.live
         sys.fstat = { fd in
-            let n = calls.with { $0 += 1; return $0 }
+            let n = calls.with {
+                $0 += 1; return $0
+            }
             guard case .success(var st) = live.fstat(fd) else { return live.fstat(fd) }
             if n > 1 && st.kind == .file && st.size == 50_000 { st.size += 1 }  // grew after the first look
             return .success(st)
@@ -121,7 +128,11 @@ final class FaultTests: XCTestCase {
         mkdir(s.path("t/sub"), 0o755)
         for i in 0..<20 { s.file("t/sub/f\(i)", size: 1000 * i, seed: UInt64(i + 1)) }
         let flip = Box(false)
-        let interrupted: @Sendable () -> Bool = { flip.with { $0.toggle(); return $0 } }
+        let interrupted: @Sendable () -> Bool = {
+            flip.with {
+                $0.toggle(); return $0
+            }
+        }
         var sys = Syscalls.live
         let live = Syscalls.live
         sys.open = { at, f, m in interrupted() ? .failure(.EINTR) : live.open(at, f, m) }

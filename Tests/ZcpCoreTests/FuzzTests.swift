@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import ZcpCore
 
 /// Bounded random runs over the option parser and path handling, from a fixed seed (so a
@@ -21,10 +22,12 @@ final class FuzzTests: XCTestCase {
         var w = CommandLineParser.longOptions.map { "--" + $0.name }
         w += CommandLineParser.longOptions.map { "--" + String($0.name.prefix(3)) }  // abbreviations, some ambiguous
         w += "abdfgHilLnpPrRsSjtTuvxZ".map { "-" + String($0) }
-        w += ["--", "-", "", "-ab", "-rvx", "-S~", "-j", "-j0", "-j3", "--jobs=-1", "--backup=t", "--backup=x",
-              "--sparse=al", "--reflink", "--update=n", "--preserve=all,links", "--no-preserve=",
-              "--strategy=cfr,rw", "--strategy=rw,rw", "--compare-strategies=0", "--report=/dev/null",
-              "--target-directory=/tmp", "-t", "src", "dst", "a/b/", "/"]
+        w += [
+            "--", "-", "", "-ab", "-rvx", "-S~", "-j", "-j0", "-j3", "--jobs=-1", "--backup=t", "--backup=x",
+            "--sparse=al", "--reflink", "--update=n", "--preserve=all,links", "--no-preserve=",
+            "--strategy=cfr,rw", "--strategy=rw,rw", "--compare-strategies=0", "--report=/dev/null",
+            "--target-directory=/tmp", "-t", "src", "dst", "a/b/", "/",
+        ]
         return w
     }()
 
@@ -37,7 +40,9 @@ final class FuzzTests: XCTestCase {
                     args.append(String(decoding: rng.bytes(6), as: UTF8.self))
                 } else {
                     var w = Self.words[rng.below(Self.words.count)]
-                    if w.hasPrefix("--") && !w.contains("=") && rng.below(4) == 0 { w += "=" + String(decoding: rng.bytes(4), as: UTF8.self) }
+                    if w.hasPrefix("--") && !w.contains("=") && rng.below(4) == 0 {
+                        w += "=" + String(decoding: rng.bytes(4), as: UTF8.self)
+                    }
                     args.append(w)
                 }
             }
@@ -75,7 +80,8 @@ final class FuzzTests: XCTestCase {
             // not: a name with a single quote whose first character must be escaped, which
             // gnulib's second pass begins inside an escape it never opened (zcp writes what
             // GNU writes; Tests/cli/names.sh compares them).
-            let gnuQuirk = p.bytes.contains(UInt8(ascii: "'"))
+            let gnuQuirk =
+                p.bytes.contains(UInt8(ascii: "'"))
                 && { if case .escaped? = QuoteUnit.split(p.bytes).first { return true } else { return false } }()
             if !gnuQuirk { XCTAssertEqual(unquote(quoted(p)), p.bytes, "quoting \(p.bytes) as \(quoted(p))") }
         }
@@ -105,9 +111,11 @@ final class FuzzTests: XCTestCase {
                 while i < b.count && b[i] != UInt8(ascii: "'") {
                     if b[i] == UInt8(ascii: "\\"), i + 1 < b.count {
                         let c = b[i + 1]
-                        let simple: [UInt8: UInt8] = [UInt8(ascii: "n"): 10, UInt8(ascii: "t"): 9, UInt8(ascii: "r"): 13,
-                                                      UInt8(ascii: "a"): 7, UInt8(ascii: "b"): 8, UInt8(ascii: "f"): 12,
-                                                      UInt8(ascii: "v"): 11]
+                        let simple: [UInt8: UInt8] = [
+                            UInt8(ascii: "n"): 10, UInt8(ascii: "t"): 9, UInt8(ascii: "r"): 13,
+                            UInt8(ascii: "a"): 7, UInt8(ascii: "b"): 8, UInt8(ascii: "f"): 12,
+                            UInt8(ascii: "v"): 11,
+                        ]
                         if let v = simple[c] { out.append(v); i += 2; continue }
                         var value = 0, n = 0
                         while n < 3, i + 1 + n < b.count, b[i + 1 + n] >= 48, b[i + 1 + n] <= 55 {

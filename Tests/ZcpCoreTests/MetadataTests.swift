@@ -1,7 +1,8 @@
+import CZcp
 import Foundation
 import Glibc
 import XCTest
-import CZcp
+
 @testable import ZcpCore
 
 /// Metadata steps with faults injected: the data stays, the failure is told and recorded.

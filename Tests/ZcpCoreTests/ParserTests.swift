@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import ZcpCore
 
 final class ParserTests: XCTestCase {
@@ -119,13 +120,17 @@ final class ReportTests: XCTestCase {
         r.size = 10
         r.add(6, by: .sendfile)
         r.add(4, by: .readWrite)
-        r.fallbacks = [Fallback(strategy: .copyFileRange, errno: .EXDEV, offset: 0),
-                       Fallback(strategy: .sendfile, errno: .EINVAL, offset: 6)]
+        r.fallbacks = [
+            Fallback(strategy: .copyFileRange, errno: .EXDEV, offset: 0),
+            Fallback(strategy: .sendfile, errno: .EINVAL, offset: 6),
+        ]
         r.extents = 1
         let line = JSON.line(for: r)
         XCTAssertTrue(line.hasSuffix("}\n"))
-        for key in ["source", "dest", "type", "status", "size", "bytes", "strategy", "bytes_by_strategy",
-                    "fallbacks", "extents", "hole_bytes", "elapsed_ns"] {
+        for key in [
+            "source", "dest", "type", "status", "size", "bytes", "strategy", "bytes_by_strategy",
+            "fallbacks", "extents", "hole_bytes", "elapsed_ns",
+        ] {
             XCTAssertTrue(line.contains("\"\(key)\":"), key)
         }
         XCTAssertTrue(line.contains("\"source\":\"a\\\"b\",\"dest\":\"c\\n\""), line)
@@ -139,9 +144,13 @@ final class ReportTests: XCTestCase {
         var r = FileRecord(source: Path("a"), dest: Path("b"), kind: .file)
         r.reflink = .unsupported
         r.add(100, by: .sendfile)
-        r.fallbacks = [Fallback(strategy: .reflink, errno: .EXDEV, offset: 0),
-                       Fallback(strategy: .copyFileRange, errno: .EXDEV, offset: 0)]
-        XCTAssertEqual(Reporter.debugLine(r),
-                       "copy offload: unsupported, reflink: unsupported, sparse detection: no, strategy: sendfile (reflink: EXDEV at 0, copy_file_range: EXDEV at 0)")
+        r.fallbacks = [
+            Fallback(strategy: .reflink, errno: .EXDEV, offset: 0),
+            Fallback(strategy: .copyFileRange, errno: .EXDEV, offset: 0),
+        ]
+        XCTAssertEqual(
+            Reporter.debugLine(r),
+            "copy offload: unsupported, reflink: unsupported, sparse detection: no, strategy: sendfile (reflink: EXDEV at 0, copy_file_range: EXDEV at 0)"
+        )
     }
 }

@@ -1,5 +1,6 @@
 import Glibc
 import XCTest
+
 @testable import ZcpCore
 
 /// The tree copy's pool: the walker takes its share instead of sleeping.
@@ -78,7 +79,9 @@ final class PoolTests: XCTestCase {
         /// and its threads waited `waits` times.
         mutating func round(ms: Int64, busy: Int64, waits: Int64) {
             clock.with { $0 += ms * 1_000_000 }
-            usage.with { $0.cpuNs += busy * 1_000_000; $0.waits += waits }
+            usage.with {
+                $0.cpuNs += busy * 1_000_000; $0.waits += waits
+            }
             for _ in 0..<64 { pool.submit { _ in }; depth.submitted(to: pool) }
         }
     }
@@ -89,21 +92,21 @@ final class PoolTests: XCTestCase {
     /// waiting).
     func testThreadsGrowWhileCopyingWaitsAndStayWhileTheCPUsAreBusy() {
         var g = Growth()
-        g.round(ms: 100, busy: 190, waits: 2)   // 1.9 of 2 CPUs: warm, CPU-bound
+        g.round(ms: 100, busy: 190, waits: 2)  // 1.9 of 2 CPUs: warm, CPU-bound
         XCTAssertEqual(g.pool.threadCount, 1)
-        g.round(ms: 100, busy: 60, waits: 3)    // little CPU, but no waiting: other processes had it
+        g.round(ms: 100, busy: 60, waits: 3)  // little CPU, but no waiting: other processes had it
         XCTAssertEqual(g.pool.threadCount, 1)
-        g.round(ms: 100, busy: 60, waits: 15)   // waits for fewer than a quarter of the files
+        g.round(ms: 100, busy: 60, waits: 15)  // waits for fewer than a quarter of the files
         XCTAssertEqual(g.pool.threadCount, 1)
-        g.round(ms: 100, busy: 60, waits: 64)   // waiting on a disk
+        g.round(ms: 100, busy: 60, waits: 64)  // waiting on a disk
         XCTAssertEqual(g.pool.threadCount, 3)
         g.round(ms: 100, busy: 100, waits: 64)
         XCTAssertEqual(g.pool.threadCount, 7)
         g.round(ms: 100, busy: 140, waits: 64)
         XCTAssertEqual(g.pool.threadCount, 15)
-        g.round(ms: 100, busy: 10, waits: 64)   // at eight threads per CPU it stops
+        g.round(ms: 100, busy: 10, waits: 64)  // at eight threads per CPU it stops
         XCTAssertEqual(g.pool.threadCount, 15)
-        g.round(ms: 10, busy: 0, waits: 64)     // under 30 ms since the last look: no decision
+        g.round(ms: 10, busy: 0, waits: 64)  // under 30 ms since the last look: no decision
         XCTAssertEqual(g.pool.threadCount, 15)
         g.pool.finish()
     }

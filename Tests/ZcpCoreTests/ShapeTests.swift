@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import XCTest
+
 @testable import ZcpCore
 
 /// The strategy table, the chain rule it implies, the --atomic temporary's name, and the
@@ -17,8 +18,9 @@ final class ShapeTests: XCTestCase {
             XCTAssertEqual(StrategyID(name: entry.name), entry.id)
             if case .wholeFile = entry.kind { XCTAssertEqual(entry.id, .reflink) }
         }
-        XCTAssertEqual(FileRecord(source: Path("a"), dest: Path("b"), kind: .file).bytesByStrategy.count,
-                       StrategyTable.all.count)
+        XCTAssertEqual(
+            FileRecord(source: Path("a"), dest: Path("b"), kind: .file).bytesByStrategy.count,
+            StrategyTable.all.count)
     }
 
     /// A clone has no byte to resume at: reflink only heads a chain.
@@ -43,7 +45,9 @@ final class ShapeTests: XCTestCase {
         sys.link = { existing, new, follow in
             let name = new.name.description
             if name.contains(".zcp-") {
-                let first = tried.with { $0.append(name); return $0.count <= 2 }
+                let first = tried.with {
+                    $0.append(name); return $0.count <= 2
+                }
                 if first { return .failure(.EEXIST) }  // planted: two names in a row
             }
             return live.link(existing, new, follow)

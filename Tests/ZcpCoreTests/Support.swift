@@ -1,6 +1,8 @@
+import CZcp
 import Foundation
 import Glibc
 import XCTest
+
 @testable import ZcpCore
 
 /// A scratch directory on the real filesystem, removed after the test.
@@ -40,8 +42,10 @@ final class Box<T>: @unchecked Sendable {
 }
 
 /// Opens `src` for reading and creates `dst`, runs the selector on them with `sys`, and closes.
-func runSelector(_ chain: [StrategyID], forced: Bool = false, sys: Syscalls, src: String, dst: String,
-                 file: StaticString = #filePath, line: UInt = #line) -> (FileRecord, CopyError?) {
+func runSelector(
+    _ chain: [StrategyID], forced: Bool = false, sys: Syscalls, src: String, dst: String,
+    file: StaticString = #filePath, line: UInt = #line
+) -> (FileRecord, CopyError?) {
     let sfd = open(src, O_RDONLY)
     let dfd = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     XCTAssertGreaterThanOrEqual(sfd, 0, file: file, line: line)
@@ -83,7 +87,6 @@ func parse(_ args: [String]) -> (ParseOutcome, String, String) {
     return (outcome, out.get, err.get)
 }
 
-import CZcp
 func zcp_set_opterr_for_tests(_ v: Int32) { zcp_set_opterr(v) }
 
 /// The report lines a run wrote to `name` in the scratch directory.

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import XCTest
+
 @testable import ZcpCore
 
 /// --verify, --partial and --resume where the kernel cannot be made to misbehave on demand:
@@ -24,7 +25,8 @@ final class VerifyTests: XCTestCase {
                 }
                 return live.fsync(fd)
             }
-            let status = runZcp(["--verify", "--strategy=" + strategy, "--report", s.path("r.json"), s.path("a"), s.path("b")], sys: sys)
+            let status = runZcp(
+                ["--verify", "--strategy=" + strategy, "--report", s.path("r.json"), s.path("a"), s.path("b")], sys: sys)
             XCTAssertEqual(status, 1, strategy)
             XCTAssertNil(s.contents("b"), "\(strategy): a copy that does not verify is removed")
             let line = reportLines(s).last!

@@ -58,8 +58,10 @@ public struct OptionSpec: Sendable {
         self.init(long, short, .none, .text, code: code, summary)
     }
 
-    init(_ long: StaticString, _ short: Unicode.Scalar?, _ argument: Argument, _ values: ValueKind,
-         code: CommandLineParser.Long? = nil, _ summary: StaticString) {
+    init(
+        _ long: StaticString, _ short: Unicode.Scalar?, _ argument: Argument, _ values: ValueKind,
+        code: CommandLineParser.Long? = nil, _ summary: StaticString
+    ) {
         longName = long
         shortCode = short.map { UInt8($0.value) } ?? 0
         self.argument = argument
@@ -91,29 +93,36 @@ public enum OptionTable {
     /// Every option zcp takes, in `--help`'s order.
     public static let all: [OptionSpec] = [
         OptionSpec("archive", "a", "same as -dR --preserve=all"),
-        OptionSpec("atomic", code: .atomic, "write each file to a temporary beside it, renamed over the destination when complete"),
+        OptionSpec(
+            "atomic", code: .atomic, "write each file to a temporary beside it, renamed over the destination when complete"),
         OptionSpec("attributes-only", code: .attributesOnly, "copy attributes only, no file data"),
-        OptionSpec("backup", nil, .optional, .backup, code: .backup,
-                   "back up each existing destination first"),
+        OptionSpec(
+            "backup", nil, .optional, .backup, code: .backup,
+            "back up each existing destination first"),
         OptionSpec("", "b", "like --backup, with no argument"),
-        OptionSpec("compare-strategies", nil, .optional, .runs, code: .compareStrategies,
-                   "time each strategy copying SOURCE into DIRECTORY and print a table"),
+        OptionSpec(
+            "compare-strategies", nil, .optional, .runs, code: .compareStrategies,
+            "time each strategy copying SOURCE into DIRECTORY and print a table"),
         OptionSpec("copy-contents", code: .copyContents, "read special files as data when copying recursively"),
         OptionSpec("", "d", "same as --no-dereference --preserve=links"),
         OptionSpec("debug", code: .debug, "say how each file was copied: strategy, fallbacks, sparse detection"),
-        OptionSpec("exclude", nil, .required, .text, code: .exclude,
-                   "skip files matching PATTERN (rsync's rules; repeatable)"),
-        OptionSpec("exclude-from", nil, .required, .file, code: .excludeFrom,
-                   "read exclude patterns from FILE, one a line ('-' for standard input)"),
+        OptionSpec(
+            "exclude", nil, .required, .text, code: .exclude,
+            "skip files matching PATTERN (rsync's rules; repeatable)"),
+        OptionSpec(
+            "exclude-from", nil, .required, .file, code: .excludeFrom,
+            "read exclude patterns from FILE, one a line ('-' for standard input)"),
         OptionSpec("force", "f", "remove an existing destination that cannot be opened, and try again"),
         OptionSpec("interactive", "i", "ask before overwriting"),
         OptionSpec("fsync", code: .fsync, "flush each copied file to disk before going on"),
         OptionSpec("progress", "g", "draw a progress line on stderr when it is a terminal"),
         OptionSpec("", "H", "follow symbolic links named on the command line"),
-        OptionSpec("keep-directory-symlink", code: .keepDirectorySymlink,
-                   "use a symlink to a directory at the destination as that directory"),
-        OptionSpec("jobs", "j", .required, .jobs,
-                   "copy the files of a tree with N threads"),
+        OptionSpec(
+            "keep-directory-symlink", code: .keepDirectorySymlink,
+            "use a symlink to a directory at the destination as that directory"),
+        OptionSpec(
+            "jobs", "j", .required, .jobs,
+            "copy the files of a tree with N threads"),
         OptionSpec("link", "l", "make hard links instead of copying"),
         OptionSpec("dereference", "L", "always follow symbolic links in SOURCE"),
         OptionSpec("no-clobber", "n", "never overwrite an existing file"),
@@ -121,31 +130,37 @@ public enum OptionTable {
         OptionSpec("partial", code: .partial, "keep what a failed or stopped copy wrote"),
         OptionSpec("no-dereference", "P", "never follow symbolic links in SOURCE"),
         OptionSpec("", "p", "same as --preserve=mode,ownership,timestamps"),
-        OptionSpec("preserve", nil, .optional, .attributes, code: .preserve,
-                   "keep these attributes"),
-        OptionSpec("no-preserve", nil, .required, .attributes, code: .noPreserve,
-                   "do not keep these attributes"),
+        OptionSpec(
+            "preserve", nil, .optional, .attributes, code: .preserve,
+            "keep these attributes"),
+        OptionSpec(
+            "no-preserve", nil, .required, .attributes, code: .noPreserve,
+            "do not keep these attributes"),
         OptionSpec("parents", code: .parents, "copy SOURCE under DIRECTORY by its full name"),
         OptionSpec("recursive", "R", "copy directories and everything below them"),
         OptionSpec("", "r", "copy directories and everything below them"),
-        OptionSpec("reflink", nil, .optional, .reflink, code: .reflink,
-                   "clone data blocks"),
+        OptionSpec(
+            "reflink", nil, .optional, .reflink, code: .reflink,
+            "clone data blocks"),
         OptionSpec("remove-destination", code: .removeDestination, "remove each existing destination before opening it"),
         OptionSpec("resume", code: .resume, "skip complete destinations, continue those holding a prefix of SOURCE"),
         OptionSpec("report", nil, .required, .file, code: .report, "write one JSON object per copied object to FILE"),
-        OptionSpec("sparse", nil, .required, .sparse, code: .sparse,
-                   "how holes in SOURCE are written"),
+        OptionSpec(
+            "sparse", nil, .required, .sparse, code: .sparse,
+            "how holes in SOURCE are written"),
         OptionSpec("stats", code: .stats, "print files, bytes, time, rate and strategies at the end"),
-        OptionSpec("strategy", nil, .required, .strategies, code: .strategy,
-                   "how bytes move: auto, or a chain of strategies tried in order"),
+        OptionSpec(
+            "strategy", nil, .required, .strategies, code: .strategy,
+            "how bytes move: auto, or a chain of strategies tried in order"),
         OptionSpec("strip-trailing-slashes", code: .stripTrailingSlashes, "remove trailing slashes from each SOURCE"),
         OptionSpec("symbolic-link", "s", "make symbolic links instead of copying"),
         OptionSpec("suffix", "S", .required, .text, "backup suffix instead of ~"),
         OptionSpec("target-directory", "t", .required, .directory, "copy every SOURCE into DIRECTORY"),
         OptionSpec("no-target-directory", "T", "treat DEST as a normal file"),
         OptionSpec("", "u", "same as --update=older"),
-        OptionSpec("update", nil, .optional, .update, code: .update,
-                   "which existing destinations to replace"),
+        OptionSpec(
+            "update", nil, .optional, .update, code: .update,
+            "which existing destinations to replace"),
         OptionSpec("verbose", "v", "say what is being copied"),
         OptionSpec("verify", code: .verify, "compare each copy, read back from storage, with SOURCE by XXH3-128"),
         OptionSpec("one-file-system", "x", "stay on the filesystem of each SOURCE"),

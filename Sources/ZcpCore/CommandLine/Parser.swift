@@ -125,10 +125,12 @@ public struct CommandLineParser {
             case Long.report.rawValue: options.reportPath = Path(cString: zcp_optarg())
             case Long.strategy.rawValue:
                 guard let list = Self.parseStrategies(arg ?? "") else {
-                    return invalid(arg ?? "", for: "--strategy",
-                                   valid: ["auto"] + StrategyID.allCases.map(\.name) + ["a comma-separated list of them"])
+                    return invalid(
+                        arg ?? "", for: "--strategy",
+                        valid: ["auto"] + StrategyID.allCases.map(\.name) + ["a comma-separated list of them"])
                 }
-                if list.dropFirst().contains(where: { if case .wholeFile = $0.entry.kind { return true } else { return false } }) {
+                if list.dropFirst().contains(where: { if case .wholeFile = $0.entry.kind { return true } else { return false } })
+                {
                     // A clone moves a whole file or nothing: there is no byte to resume it at.
                     return usage("--strategy: reflink clones whole files, so it can only come first in a chain")
                 }
@@ -255,7 +257,8 @@ public struct CommandLineParser {
     static let reflinkWords: [(String, Options.ReflinkMode)] = [("auto", .auto), ("always", .always), ("never", .never)]
     static let sparseWords: [(String, Options.SparseMode)] = [("never", .never), ("auto", .auto), ("always", .always)]
     static let updateWords: [(String, Options.UpdateMode)] = [
-        ("all", .all), ("none", .none), ("none-fail", .noneFail), ("older", .older)]
+        ("all", .all), ("none", .none), ("none-fail", .noneFail), ("older", .older),
+    ]
     /// Whether a backup suffix can be one: not empty, and its own last name component (no
     /// "/" before another character), so the backup stays beside its file (GNU's rule).
     static func isSuffix(_ b: [UInt8]) -> Bool {
@@ -265,11 +268,14 @@ public struct CommandLineParser {
 
     static let backupWords: [(String, Options.BackupControl)] = [
         ("none", .none), ("off", .none), ("simple", .simple), ("never", .simple),
-        ("existing", .existing), ("nil", .existing), ("numbered", .numbered), ("t", .numbered)]
+        ("existing", .existing), ("nil", .existing), ("numbered", .numbered), ("t", .numbered),
+    ]
 
     /// GNU's argmatch diagnostics: synonyms listed together on one line.
-    func argumentError<T: Equatable>(_ failure: ArgMatch.Failure, _ value: String, for option: String,
-                                     _ words: [(String, T)]) -> ParseOutcome {
+    func argumentError<T: Equatable>(
+        _ failure: ArgMatch.Failure, _ value: String, for option: String,
+        _ words: [(String, T)]
+    ) -> ParseOutcome {
         let kind = failure == .ambiguous ? "ambiguous" : "invalid"
         var text = "\(program): \(kind) argument \(localeQuoted(value)) for \(localeQuoted(option))\nValid arguments are:\n"
         var i = 0
@@ -287,7 +293,8 @@ public struct CommandLineParser {
     /// A decimal number from 1 up, nothing else (no sign, no spaces).
     static func positiveNumber(_ text: String) -> Int? {
         guard !text.isEmpty, text.utf8.count <= 9, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
-              let n = Int(text), n > 0 else { return nil }
+            let n = Int(text), n > 0
+        else { return nil }
         return n
     }
 

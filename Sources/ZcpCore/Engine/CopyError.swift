@@ -70,8 +70,10 @@ public struct CopyError: Error, Sendable {
         }
     }
 
-    public init(_ what: What, _ path: Path, _ path2: Path? = nil, errno: Errno? = nil,
-                syscall: Syscall? = nil, offset: Int64? = nil) {
+    public init(
+        _ what: What, _ path: Path, _ path2: Path? = nil, errno: Errno? = nil,
+        syscall: Syscall? = nil, offset: Int64? = nil
+    ) {
         self.what = what
         self.path = path
         self.path2 = path2

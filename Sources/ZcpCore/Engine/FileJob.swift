@@ -115,7 +115,8 @@ extension RunContext {
         // and group when it is made (its directory is not set-group-ID), and, made with the
         // source's permission bits less the umask in a directory without a default ACL, the
         // mode it will keep: no chown, and no chmod when that mode is the one wanted.
-        let madeAsSource = options.preserve.ownership && !options.defaultModes && !atomic
+        let madeAsSource =
+            options.preserve.ownership && !options.defaultModes && !atomic
             && st.uid == euid && st.gid == egid && parent?.hasDefaultACL == false
             && parent.map { !$0.destinationIsSetGID } ?? false
         var madeMode: UInt32? = nil
@@ -139,8 +140,10 @@ extension RunContext {
             if atomic {
                 let leaf = dst.at.name.lastComponent.bytes
                 // Marked as zcp's own before it has a name: a kill never leaves it unmarked.
-                switch Sibling.create(beside: dst, name: { Sibling.temporaryName(for: leaf) }, access: access,
-                                      mode: mode, sys: sys, prepare: { markTemporary($0, source: st) }) {
+                switch Sibling.create(
+                    beside: dst, name: { Sibling.temporaryName(for: leaf) }, access: access,
+                    mode: mode, sys: sys, prepare: { markTemporary($0, source: st) })
+                {
                 case .success(let made):
                     target = made.node
                     opened = .success(made.fd)
@@ -182,9 +185,12 @@ extension RunContext {
             if resumeAt == 0 { worker.sourceHash.reset() }
             worker.hashing = true
         }
-        var failure = options.attributesOnly ? nil
-            : selector.copyData(io, stat: st, record: &record, unshared: mustStayUnshared(dstFd),
-                                from: resumeAt, inOrder: options.partial || options.resume)
+        var failure =
+            options.attributesOnly
+            ? nil
+            : selector.copyData(
+                io, stat: st, record: &record, unshared: mustStayUnshared(dstFd),
+                from: resumeAt, inOrder: options.partial || options.resume)
         if failure == nil && st.kind == .file && !options.attributesOnly {
             noteChanges(src, st, fd: srcFd, follow: follow, record: &record)
         }
@@ -193,18 +199,20 @@ extension RunContext {
         }
         worker.hashing = false
         if let f = failure, options.partial, !f.isMetadata, !f.isVerifyMismatch, created || existing != nil,
-           record.reached > 0 || !created, !options.attributesOnly {
+            record.reached > 0 || !created, !options.attributesOnly
+        {
             // What arrived stays, cut to the prefix of the source it is, which --resume takes up.
             _ = retryingEINTR({ sys.ftruncate(dstFd, record.reached) })
             failure?.keptPartial = CopyError.KeptPartial(path: target.path, bytes: record.reached, of: st.size)
         }
         if failure == nil {
             let asMade = created && madeMode != nil
-            failure = Metadata(context: self).apply(st, to: .descriptor(source: srcFd, copy: dstFd), path: dst.path,
-                                                    isNew: created && !atomic, created: asMade ? madeMode : nil,
-                                                    inheritsNoACL: parent?.hasDefaultACL == false,
-                                                    record: &record, replacing: atomic ? existing : nil,
-                                                    owned: atomic ? nil : existing, ownerAsSource: asMade)
+            failure = Metadata(context: self).apply(
+                st, to: .descriptor(source: srcFd, copy: dstFd), path: dst.path,
+                isNew: created && !atomic, created: asMade ? madeMode : nil,
+                inheritsNoACL: parent?.hasDefaultACL == false,
+                record: &record, replacing: atomic ? existing : nil,
+                owned: atomic ? nil : existing, ownerAsSource: asMade)
         }
         if failure == nil && options.fsync, case .failure(let e) = retryingEINTR({ sys.fsync(dstFd) }) {
             failure = CopyError(.sync, dst.path, errno: e, syscall: .fsync)
@@ -253,7 +261,8 @@ extension RunContext {
     private func noteChanges(_ src: Node, _ st: FileStat, fd: Int32, follow: Bool, record: inout FileRecord) {
         if case .success(let now) = sys.fstat(fd), !now.looksUnchanged(since: st) { record.sourceChanged = true }
         if case .success(let named) = sys.stat(src.at, follow),
-           !named.isSameFile(as: st) {
+            !named.isSameFile(as: st)
+        {
             record.sourceChanged = true  // replaced under its name while we read the old one
         }
     }

@@ -14,8 +14,10 @@ extension RunContext {
     /// its bytes are the source's first N bytes (XXH3-128 of both prefixes) the copy goes on
     /// from N. A copy that is not such a prefix is emptied (or, a temporary, removed) and
     /// copied whole; the record says why. nil: nothing to resume, copy as usual.
-    func resumePoint(_ job: FileJob, st: FileStat, srcFd: Int32, atomic: Bool, worker: Worker,
-                     record: inout FileRecord) -> Result<ResumePoint?, CopyError> {
+    func resumePoint(
+        _ job: FileJob, st: FileStat, srcFd: Int32, atomic: Bool, worker: Worker,
+        record: inout FileRecord
+    ) -> Result<ResumePoint?, CopyError> {
         var found: (fd: Int32, node: Node, size: Int64, sparse: Bool)? = nil
         if atomic {
             // The largest leftover that is provably one of ours for this source: a regular
@@ -26,7 +28,8 @@ extension RunContext {
             for node in leftovers(of: job) {
                 guard case .success(let fd) = openOwned(node.at) else { continue }
                 guard case .success(let t) = sys.fstat(fd), t.kind == .file, t.uid == euid || t.uid == st.uid,
-                      t.nlink == 1, let mark = temporaryMark(fd) else { _ = sys.close(fd); continue }
+                    t.nlink == 1, let mark = temporaryMark(fd)
+                else { _ = sys.close(fd); continue }
                 if mark != Self.temporaryMark(of: st) || (found.map { $0.size >= t.size } ?? false) {
                     _ = sys.close(fd)
                     _ = sys.unlink(node.at)
@@ -56,11 +59,13 @@ extension RunContext {
             let copyRead = alongside(f.size >= 8 << 20) { () -> SysResult<Void> in
                 let buffer = UnsafeMutableRawPointer.allocate(byteCount: Worker.bufferSize, alignment: 4096)
                 defer { buffer.deallocate() }
-                return copy.read(f.fd, to: f.size, sparse: f.sparse, uncached: false, sys: sys,
-                                 buffer: buffer, size: Worker.bufferSize)
+                return copy.read(
+                    f.fd, to: f.size, sparse: f.sparse, uncached: false, sys: sys,
+                    buffer: buffer, size: Worker.bufferSize)
             }
-            let sourceRead = source.read(srcFd, to: f.size, sparse: st.looksSparse, uncached: false, sys: sys,
-                                         buffer: worker.buffer, size: Worker.bufferSize)
+            let sourceRead = source.read(
+                srcFd, to: f.size, sparse: st.looksSparse, uncached: false, sys: sys,
+                buffer: worker.buffer, size: Worker.bufferSize)
             let copied = copyRead()
             if case .failure(let e) = sourceRead {
                 _ = sys.close(f.fd)
@@ -105,8 +110,9 @@ extension RunContext {
             _ = sys.close(fd)
         }
         return names.map {
-            Node(at: At(dst.at.dir, dst.at.name.replacingLastComponent(with: $0.bytes)),
-                 path: dst.path.replacingLastComponent(with: $0.bytes))
+            Node(
+                at: At(dst.at.dir, dst.at.name.replacingLastComponent(with: $0.bytes)),
+                path: dst.path.replacingLastComponent(with: $0.bytes))
         }
     }
 
@@ -144,8 +150,9 @@ extension RunContext {
     func unmarkTemporary(_ at: At) {
         let named = XattrTarget.path(at.fullName)
         guard case .failure(.EACCES) = sys.removeXattr(named, Self.temporaryMarkName), !isRoot,
-              case .success(let s) = sys.stat(at, false), s.kind == .file, s.uid == euid,
-              case .success = sys.chmod(at, s.permissions | 0o200) else { return }
+            case .success(let s) = sys.stat(at, false), s.kind == .file, s.uid == euid,
+            case .success = sys.chmod(at, s.permissions | 0o200)
+        else { return }
         _ = sys.removeXattr(named, Self.temporaryMarkName)
         _ = sys.chmod(at, s.permissions)
     }
@@ -155,7 +162,8 @@ extension RunContext {
     func asOwnerWritable(_ fd: Int32, _ body: () -> SysResult<Void>) -> SysResult<Void> {
         let first = body()
         guard case .failure(.EACCES) = first, case .success(let s) = sys.fstat(fd), s.uid == euid,
-              s.permissions & 0o200 == 0, case .success = sys.fchmod(fd, s.permissions | 0o200) else { return first }
+            s.permissions & 0o200 == 0, case .success = sys.fchmod(fd, s.permissions | 0o200)
+        else { return first }
         defer { _ = sys.fchmod(fd, s.permissions) }
         return body()
     }
@@ -168,7 +176,8 @@ extension RunContext {
         let flags = O_RDWR | (follow ? 0 : O_NOFOLLOW) | extra
         let first = retryingEINTR({ sys.open(at, flags, 0) })
         guard case .failure(.EACCES) = first, !isRoot, case .success(let s) = sys.stat(at, follow), s.kind == .file,
-              s.uid == euid, case .success = sys.chmod(at, s.permissions | 0o600) else { return first }
+            s.uid == euid, case .success = sys.chmod(at, s.permissions | 0o600)
+        else { return first }
         let reopened = retryingEINTR({ sys.open(at, flags, 0) })
         if case .success(let fd) = reopened { _ = sys.fchmod(fd, s.permissions) } else { _ = sys.chmod(at, s.permissions) }
         return reopened

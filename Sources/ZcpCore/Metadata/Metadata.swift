@@ -43,12 +43,15 @@ struct Metadata {
     /// `ownerAsSource`: a new regular file this run made already has the source's owner and
     /// group, and `created` is the mode it was made with.
     /// `xattrs`: false for what keeps mode, owner, times and ACLs only (--parents directories).
-    func apply(_ st: FileStat, to target: MetadataTarget, path: Path, isNew: Bool, created: UInt32? = nil,
-               inheritsNoACL: Bool = false, record: inout FileRecord, replacing: FileStat? = nil,
-               owned: FileStat? = nil, ownerAsSource: Bool = false, xattrs: Bool = true) -> CopyError? {
-        let e = applyAttributes(st, to: target, path: path, isNew: isNew, created: created, inheritsNoACL: inheritsNoACL,
-                                record: &record, replacing: replacing, owned: owned, ownerAsSource: ownerAsSource,
-                                xattrs: xattrs)
+    func apply(
+        _ st: FileStat, to target: MetadataTarget, path: Path, isNew: Bool, created: UInt32? = nil,
+        inheritsNoACL: Bool = false, record: inout FileRecord, replacing: FileStat? = nil,
+        owned: FileStat? = nil, ownerAsSource: Bool = false, xattrs: Bool = true
+    ) -> CopyError? {
+        let e = applyAttributes(
+            st, to: target, path: path, isNew: isNew, created: created, inheritsNoACL: inheritsNoACL,
+            record: &record, replacing: replacing, owned: owned, ownerAsSource: ownerAsSource,
+            xattrs: xattrs)
         guard preserve.timestamps else { return e }
         let t = setTimes(st, to: target, path: path)
         keep("timestamps", t?.errno?.name ?? (t == nil ? "ok" : "error"), in: &record)
@@ -65,9 +68,11 @@ struct Metadata {
         return r.error.map { CopyError(.preserveTimes, path, errno: $0, syscall: call) }
     }
 
-    private func applyAttributes(_ st: FileStat, to target: MetadataTarget, path: Path, isNew: Bool, created: UInt32?,
-                                 inheritsNoACL: Bool, record: inout FileRecord, replacing: FileStat?,
-                                 owned: FileStat?, ownerAsSource: Bool, xattrs: Bool) -> CopyError? {
+    private func applyAttributes(
+        _ st: FileStat, to target: MetadataTarget, path: Path, isNew: Bool, created: UInt32?,
+        inheritsNoACL: Bool, record: inout FileRecord, replacing: FileStat?,
+        owned: FileStat?, ownerAsSource: Bool, xattrs: Bool
+    ) -> CopyError? {
         var first: CopyError? = nil
         func note(_ attribute: String, _ e: CopyError?, ok: String = "ok") {
             keep(attribute, e?.errno?.name ?? (e == nil ? ok : "error"), in: &record)
@@ -105,7 +110,8 @@ struct Metadata {
             // descriptor open for writing: it is made writable while they are set (GNU).
             var restore: UInt32? = nil
             if !context.isRoot && st.permissions & 0o200 == 0, case .success(let now) = stat(target),
-               now.permissions & 0o200 == 0, case .success = setMode(target, now.permissions | 0o200) {
+                now.permissions & 0o200 == 0, case .success = setMode(target, now.permissions | 0o200)
+            {
                 restore = now.permissions
             }
             note("xattr", XattrCopier(required: preserve.xattrRequired).copy(sys, from: from, to: to, path: path, acls: &acls))
@@ -129,7 +135,9 @@ struct Metadata {
                 // GNU sets a plain mode as an ACL, which leaves the set-id and sticky bits the
                 // copy has (inherited by a new directory, or kept by an overwritten file).
                 if mode & 0o7000 == 0 {
-                    if let created { mode |= created & 0o7000 } else if !isNew, case .success(let now) = stat(target) {
+                    if let created {
+                        mode |= created & 0o7000
+                    } else if !isNew, case .success(let now) = stat(target) {
                         mode |= now.permissions & 0o7000
                     }
                 }
@@ -138,8 +146,9 @@ struct Metadata {
             }
             // A default ACL the destination cannot hold is dropped quietly, as GNU does.
             if isDirectory, acls.map({ $0.default || !blank }) ?? true,
-               case .failure(let e) = sys.copyACL(byName(from), byName(to), .default),
-               e != .EOPNOTSUPP, aclFailure == nil {
+                case .failure(let e) = sys.copyACL(byName(from), byName(to), .default),
+                e != .EOPNOTSUPP, aclFailure == nil
+            {
                 aclFailure = CopyError(.preservePermissions, path, errno: e, syscall: .fsetxattr)
             }
         }
@@ -207,8 +216,10 @@ struct Metadata {
     }
 
     /// The mode to set at the end, or nil when what the copy was created with is right.
-    private func finalMode(_ st: FileStat, target: MetadataTarget, isNew: Bool, ownershipKept: Bool,
-                           created: UInt32?) -> UInt32? {
+    private func finalMode(
+        _ st: FileStat, target: MetadataTarget, isNew: Bool, ownershipKept: Bool,
+        created: UInt32?
+    ) -> UInt32? {
         if preserve.mode {
             // Set-id bits never survive a failed chown.
             return ownershipKept ? st.permissions : st.permissions & ~UInt32(S_ISUID | S_ISGID)

@@ -78,7 +78,9 @@ struct StrategyComparison {
                     if name == "auto" {
                         row.note = record.strategy?.name ?? "none"
                         if !record.fallbacks.isEmpty {
-                            row.note += " after " + record.fallbacks.map { "\($0.strategy.name) \($0.errno?.name ?? "no data")" }
+                            row.note +=
+                                " after "
+                                + record.fallbacks.map { "\($0.strategy.name) \($0.errno?.name ?? "no data")" }
                                 .joined(separator: ", ")
                         }
                     }
@@ -95,8 +97,10 @@ struct StrategyComparison {
     private var autoChain: [StrategyID] { options.strategyChain }
 
     /// One copy of `source` to `dest`, removed again before returning.
-    private func copyOnce(_ source: Path, to scratch: Node, selector: StrategySelector,
-                          worker: Worker) -> Result<FileRecord, CopyError> {
+    private func copyOnce(
+        _ source: Path, to scratch: Node, selector: StrategySelector,
+        worker: Worker
+    ) -> Result<FileRecord, CopyError> {
         let src: Int32
         switch sys.open(At(source), O_RDONLY, 0) {
         case .failure(let e): return .failure(CopyError(.openForReading, source, errno: e, syscall: .open))
@@ -126,13 +130,27 @@ struct StrategyComparison {
 
     private func counting(_ base: Syscalls, _ counter: CallCounter) -> Syscalls {
         var s = base
-        s.copyFileRange = { a, b, c, d, n in counter.add(); return base.copyFileRange(a, &b, c, &d, n) }
-        s.sendfile = { a, b, c, n in counter.add(); return base.sendfile(a, b, &c, n) }
-        s.splice = { a, b, c, d, n in counter.add(); return base.splice(a, b, c, d, n) }
-        s.pread = { a, b, n, o in counter.add(); return base.pread(a, b, n, o) }
-        s.read = { a, b, n in counter.add(); return base.read(a, b, n) }
-        s.pwrite = { a, b, n, o in counter.add(); return base.pwrite(a, b, n, o) }
-        s.ficlone = { a, b in counter.add(); return base.ficlone(a, b) }
+        s.copyFileRange = { a, b, c, d, n in
+            counter.add(); return base.copyFileRange(a, &b, c, &d, n)
+        }
+        s.sendfile = { a, b, c, n in
+            counter.add(); return base.sendfile(a, b, &c, n)
+        }
+        s.splice = { a, b, c, d, n in
+            counter.add(); return base.splice(a, b, c, d, n)
+        }
+        s.pread = { a, b, n, o in
+            counter.add(); return base.pread(a, b, n, o)
+        }
+        s.read = { a, b, n in
+            counter.add(); return base.read(a, b, n)
+        }
+        s.pwrite = { a, b, n, o in
+            counter.add(); return base.pwrite(a, b, n, o)
+        }
+        s.ficlone = { a, b in
+            counter.add(); return base.ficlone(a, b)
+        }
         return s
     }
 
@@ -151,8 +169,10 @@ struct StrategyComparison {
             let calls = row.calls.sorted()[row.calls.count / 2]
             var result = row.error.map { "failed later: " + $0 } ?? "ok"
             if !row.note.isEmpty { result += " (" + row.note + ")" }
-            lines.append([row.name, formatFixed(median(rates), decimals: 1), formatFixed(rates.first!, decimals: 1),
-                          formatFixed(rates.last!, decimals: 1), "\(calls)", result])
+            lines.append([
+                row.name, formatFixed(median(rates), decimals: 1), formatFixed(rates.first!, decimals: 1),
+                formatFixed(rates.last!, decimals: 1), "\(calls)", result,
+            ])
         }
         var widths = [Int](repeating: 0, count: header.count)
         for line in lines { for (i, cell) in line.enumerated() { widths[i] = max(widths[i], cell.count) } }

@@ -53,7 +53,9 @@ public enum Messages {
         case .getAttributes: head = "failed to get attributes of \(p)"
         case .interrupted:
             let name = stopSignal.map { " by " + signalName($0) } ?? ""
-            let fate = e.keptPartial.map(keptText) ?? (e.incompleteDestination != nil ? "\(q) may be incomplete" : "the partial copy was removed")
+            let fate =
+                e.keptPartial.map(keptText)
+                ?? (e.incompleteDestination != nil ? "\(q) may be incomplete" : "the partial copy was removed")
             return "copying \(p) to \(q) interrupted\(name); " + fate
         case .sourceChanged: return "\(p): file changed as we read it"
         case .sync: head = "failed to sync \(p)"

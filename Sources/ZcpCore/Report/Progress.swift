@@ -53,8 +53,9 @@ final class ProgressLine: @unchecked Sendable {  // its state changes only under
     }
 
     private func drawLocked() {
-        let text = Self.text(bytes: zcp_progress_bytes() - bytesAtStart, total: totalBytes, files: filesDone,
-                             totalFiles: totalFiles, elapsedNs: zcp_monotonic_ns() - started, current: current)
+        let text = Self.text(
+            bytes: zcp_progress_bytes() - bytesAtStart, total: totalBytes, files: filesDone,
+            totalFiles: totalFiles, elapsedNs: zcp_monotonic_ns() - started, current: current)
         let width = Int(zcp_terminal_width(2))
         var line = text
         if width > 1 && line.count >= width { line = String(line.prefix(width - 1)) }
@@ -63,8 +64,10 @@ final class ProgressLine: @unchecked Sendable {  // its state changes only under
     }
 
     /// The line's text, without terminal controls.
-    static func text(bytes: Int64, total: Int128, files: Int, totalFiles: Int, elapsedNs: Int64,
-                     current: Path?) -> String {
+    static func text(
+        bytes: Int64, total: Int128, files: Int, totalFiles: Int, elapsedNs: Int64,
+        current: Path?
+    ) -> String {
         let seconds = Double(elapsedNs) / 1e9
         let rate = seconds > 0 ? Double(bytes) / seconds : 0
         // In Double and Int128: exabyte totals and clone-speed rates must not trap.
@@ -118,14 +121,16 @@ struct ProgressPlan {
             if st.isDirectory && options.recursive { stack.append((source, [], st)) }
             while let (path, relative, dirStat) = stack.popLast() {
                 guard seen.insert(Walker.FileID(dirStat)).inserted,
-                      case .success(let fd) = sys.open(At(path), O_RDONLY | O_DIRECTORY, 0) else { continue }
+                    case .success(let fd) = sys.open(At(path), O_RDONLY | O_DIRECTORY, 0)
+                else { continue }
                 defer { _ = sys.close(fd) }
                 guard case .success(let entries) = sys.readDirectory(fd) else { continue }
                 for entry in entries {
                     let child = At(fd, entry.name)
                     let below = options.excludes.isEmpty ? [] : ExcludeList.path(relative, entry.name)
                     if !options.excludes.isEmpty,
-                       options.excludes.excludes(entry, at: below, follow: follow, stat: { try? sys.stat(child, follow).get() }) {
+                        options.excludes.excludes(entry, at: below, follow: follow, stat: { try? sys.stat(child, follow).get() })
+                    {
                         continue  // left out of the copy, so out of its totals
                     }
                     guard case .success(let s) = sys.stat(child, follow) else { continue }

@@ -25,16 +25,19 @@ public func quoted(bytes: [UInt8]) -> String {
 /// is, `'x y'` quoted, and anything with a character that must be escaped as `quoted` does.
 public func quotedIfNeeded(_ path: Path) -> String {
     let units = QuoteUnit.split(path.bytes)
-    let plain = !units.isEmpty && units.allSatisfy { unit in
-        switch unit {
-        case .escaped: return false
-        case .shown(let bytes):
-            return bytes.count > 1 || bytes.allSatisfy { b in
-                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a)
-                    || "/._-+,:@%^=".utf8.contains(b)
+    let plain =
+        !units.isEmpty
+        && units.allSatisfy { unit in
+            switch unit {
+            case .escaped: return false
+            case .shown(let bytes):
+                return bytes.count > 1
+                    || bytes.allSatisfy { b in
+                        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a)
+                            || "/._-+,:@%^=".utf8.contains(b)
+                    }
             }
         }
-    }
     return plain ? String(decoding: path.bytes, as: UTF8.self) : quoted(path)
 }
 
@@ -76,7 +79,9 @@ enum QuoteUnit {
 
 /// One pass of gnulib's shell-always quoting with backslash escapes: the text, whether a
 /// single quote was met, and whether it ended inside a $'...' escape.
-private func shellQuote(_ units: [QuoteUnit], pendingEscape start: Bool) -> (text: String, sawSingleQuote: Bool, pendingEscape: Bool) {
+private func shellQuote(_ units: [QuoteUnit], pendingEscape start: Bool) -> (
+    text: String, sawSingleQuote: Bool, pendingEscape: Bool
+) {
     var out: [UInt8] = [UInt8(ascii: "'")]
     var pending = start
     var sawQuote = false

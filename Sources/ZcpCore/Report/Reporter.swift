@@ -231,10 +231,15 @@ public final class Reporter: @unchecked Sendable {  // mutable state only under 
     static func debugLine(_ r: FileRecord) -> String {
         let cfrBytes = r.bytesByStrategy[StrategyID.copyFileRange.rawValue]
         let offload: String
-        if cfrBytes > 0 { offload = "yes" }
-        else if r.fallbacks.contains(where: { $0.strategy == .copyFileRange }) { offload = "unsupported" }
-        else if r.reflink == .yes || r.copyFileRangeAvoided { offload = "avoided" }
-        else { offload = "no" }
+        if cfrBytes > 0 {
+            offload = "yes"
+        } else if r.fallbacks.contains(where: { $0.strategy == .copyFileRange }) {
+            offload = "unsupported"
+        } else if r.reflink == .yes || r.copyFileRangeAvoided {
+            offload = "avoided"
+        } else {
+            offload = "no"
+        }
         let reflink: String
         switch r.reflink {
         case .yes: reflink = "yes"
@@ -244,10 +249,12 @@ public final class Reporter: @unchecked Sendable {  // mutable state only under 
         var line = "copy offload: \(offload), reflink: \(reflink), sparse detection: \(sparseWords(r))"
         line += ", strategy: \(r.strategy?.name ?? "none")"
         if !r.fallbacks.isEmpty {
-            line += " (" + r.fallbacks.map { f in
-                "\(f.strategy.name): " + (f.errno.map { "\($0.name) at \(f.offset)" } ?? "no data at \(f.offset)")
-                    + (f.remembered ? " as before" : "")
-            }.joined(separator: ", ") + ")"
+            line +=
+                " ("
+                + r.fallbacks.map { f in
+                    "\(f.strategy.name): " + (f.errno.map { "\($0.name) at \(f.offset)" } ?? "no data at \(f.offset)")
+                        + (f.remembered ? " as before" : "")
+                }.joined(separator: ", ") + ")"
         }
         switch r.resume {
         case .resumed(let at)?: line += ", resumed at \(at)"

@@ -16,8 +16,10 @@ enum CopyFileRangeCopier: RangeCopier {
 
 /// Calls `transfer(offset, count)` until `end` (or EOF when nil), advancing `offset` by what
 /// each call moved; EINTR is retried, a 0 return is EOF.
-func transferLoop(_ syscall: Syscall, offset: inout Int64, end: Int64?,
-                  _ transfer: (Int64, Int) -> SysResult<Int>) -> StepResult {
+func transferLoop(
+    _ syscall: Syscall, offset: inout Int64, end: Int64?,
+    _ transfer: (Int64, Int) -> SysResult<Int>
+) -> StepResult {
     while end.map({ offset < $0 }) ?? true {
         if let stop = stopRequested(syscall) { return stop }
         let start = offset

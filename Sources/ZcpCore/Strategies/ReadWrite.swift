@@ -13,7 +13,9 @@ enum ReadWriteCopier: RangeCopier {
             let want = chunk(offset, end, cap: Worker.bufferSize)
             let got: Int
             let uncached = io.worker.cache?.readUncached == true
-            switch retryingEINTR({ uncached ? io.sys.readUncached(io.src, buffer, want, offset) : io.sys.pread(io.src, buffer, want, offset) }) {
+            switch retryingEINTR({
+                uncached ? io.sys.readUncached(io.src, buffer, want, offset) : io.sys.pread(io.src, buffer, want, offset)
+            }) {
             case .failure(let e) where uncached && e.refusesDontcache:
                 io.worker.cache?.readUncached = false  // this filesystem cannot: plain reads, dropped after
                 continue
@@ -37,7 +39,8 @@ enum ReadWriteCopier: RangeCopier {
             if let stop = stopRequested(.read) { return stop }
             // A FIFO or terminal may block for good: wait for data or a stop signal first.
             switch io.sys.waitReadable(io.src) {
-            case .success(false): return stopRequested(.read) ?? .failed(StrategyFailure(syscall: .read, errno: .EINTR, side: .either))
+            case .success(false):
+                return stopRequested(.read) ?? .failed(StrategyFailure(syscall: .read, errno: .EINTR, side: .either))
             case .failure(let e): return .failed(StrategyFailure(syscall: .read, errno: e, side: .read))
             case .success(true): break
             }
@@ -55,8 +58,10 @@ enum ReadWriteCopier: RangeCopier {
 
     /// Writes `count` bytes at `offset`, leaving every whole block of zeros (4 KiB, aligned in the
     /// file) as a hole when `io.holesForZeros`; advances `offset` past all of them.
-    static func writeSparse(_ io: CopyIO, _ buffer: UnsafeMutableRawPointer, count: Int,
-                            at offset: inout Int64) -> StrategyFailure? {
+    static func writeSparse(
+        _ io: CopyIO, _ buffer: UnsafeMutableRawPointer, count: Int,
+        at offset: inout Int64
+    ) -> StrategyFailure? {
         guard io.holesForZeros else { return writeAll(io, buffer, count: count, at: &offset) }
         let block = 4096
         var i = 0
@@ -93,17 +98,21 @@ enum ReadWriteCopier: RangeCopier {
 
     /// pwrite until all `count` bytes landed at `offset` (short writes continue), advancing it.
     /// A destination that cannot seek (a FIFO) is written at its position instead.
-    static func writeAll(_ io: CopyIO, _ buffer: UnsafeMutableRawPointer, count: Int,
-                         at offset: inout Int64) -> StrategyFailure? {
+    static func writeAll(
+        _ io: CopyIO, _ buffer: UnsafeMutableRawPointer, count: Int,
+        at offset: inout Int64
+    ) -> StrategyFailure? {
         var done = 0
         var stream = io.destinationIsStream
         while done < count {
             let uncached = !stream && io.worker.cache?.writeUncached == true
             let call: Syscall = stream ? .write : uncached ? .pwritev2 : .pwrite
             let result = retryingEINTR {
-                stream ? io.sys.write(io.dst, buffer + done, count - done)
-                    : uncached ? io.sys.writeUncached(io.dst, buffer + done, count - done, offset)
-                    : io.sys.pwrite(io.dst, buffer + done, count - done, offset)
+                stream
+                    ? io.sys.write(io.dst, buffer + done, count - done)
+                    : uncached
+                        ? io.sys.writeUncached(io.dst, buffer + done, count - done, offset)
+                        : io.sys.pwrite(io.dst, buffer + done, count - done, offset)
             }
             switch result {
             case .failure(let e) where uncached && e.refusesDontcache:

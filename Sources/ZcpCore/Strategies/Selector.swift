@@ -39,8 +39,10 @@ struct StrategySelector {
     /// `start`: the copy already holds the source's bytes before it (--resume); no clone then.
     /// `inOrder`: the copy grows front to back, its size set only at the end, so that
     /// whatever stops it leaves a prefix of the source (--partial, --resume).
-    func copyData(_ io: CopyIO, stat: FileStat, record: inout FileRecord, unshared: Bool = false,
-                  from start: Int64 = 0, inOrder: Bool = false) -> CopyError? {
+    func copyData(
+        _ io: CopyIO, stat: FileStat, record: inout FileRecord, unshared: Bool = false,
+        from start: Int64 = 0, inOrder: Bool = false
+    ) -> CopyError? {
         var io = io
         let hasher: Hasher? = io.worker.hashing ? io.worker.sourceHash : nil
         record.reached = start
@@ -115,8 +117,9 @@ struct StrategySelector {
             }
         }
 
-        var walker = ExtentWalker(io, stat: stat,
-                                  detectHoles: detectHoles && !io.destinationIsStream, from: start)
+        var walker = ExtentWalker(
+            io, stat: stat,
+            detectHoles: detectHoles && !io.destinationIsStream, from: start)
         record.sparseDetection = walker.seeksHoles
         let presized = walker.seeksHoles && !inOrder
         if presized {
@@ -147,7 +150,8 @@ struct StrategySelector {
             hasher?.hole(upTo: offset)
             while true {
                 if offset == 0 && zeroAtStart == nil && index + 1 < chain.count && chain[index] == .copyFileRange,
-                   let e = remembered(.copyFileRange) {
+                    let e = remembered(.copyFileRange)
+                {
                     record.fallbacks.append(Fallback(strategy: .copyFileRange, errno: e, offset: 0, remembered: true))
                     index += 1
                     continue
@@ -155,7 +159,8 @@ struct StrategySelector {
                 let strategy = zeroAtStart == nil ? chain[index] : .readWrite
                 let before = offset
                 // Under --nocache, one window at a time.
-                let stepEnd = io.worker.cache == nil ? extent.end : min(extent.end ?? .max, offset.saturatingAdd(CacheKeeper.window))
+                let stepEnd =
+                    io.worker.cache == nil ? extent.end : min(extent.end ?? .max, offset.saturatingAdd(CacheKeeper.window))
                 io.worker.cache?.before(io, strategy, from: offset, to: stepEnd ?? offset)
                 let result = Self.run(strategy, io, offset: &offset, end: stepEnd)
                 io.worker.cache?.after(io, strategy, from: before, to: offset)
@@ -193,9 +198,10 @@ struct StrategySelector {
                         index += 1
                         continue
                     }
-                    return Self.error(for: failure, strategy: strategy,
-                                      forced: forced && failure.errno.meansUnsupportedHere,
-                                      record: record, offset: offset)
+                    return Self.error(
+                        for: failure, strategy: strategy,
+                        forced: forced && failure.errno.meansUnsupportedHere,
+                        record: record, offset: offset)
                 }
             }
         }
@@ -236,8 +242,10 @@ struct StrategySelector {
     }
 
     /// A forced strategy saw EOF at offset 0: the copy is right only if the file is empty.
-    private static func probeForData(_ io: CopyIO, stat: FileStat, strategy: StrategyID,
-                                     record: FileRecord) -> CopyError? {
+    private static func probeForData(
+        _ io: CopyIO, stat: FileStat, strategy: StrategyID,
+        record: FileRecord
+    ) -> CopyError? {
         switch retryingEINTR({ io.sys.pread(io.src, io.worker.buffer, 1, 0) }) {
         case .success(0): return nil
         case .success: return CopyError(.strategyNoData(strategy), record.source, record.dest, offset: 0)
@@ -246,15 +254,18 @@ struct StrategySelector {
         }
     }
 
-    private static func error(for failure: StrategyFailure, strategy: StrategyID, forced: Bool,
-                              record: FileRecord, offset: Int64) -> CopyError {
+    private static func error(
+        for failure: StrategyFailure, strategy: StrategyID, forced: Bool,
+        record: FileRecord, offset: Int64
+    ) -> CopyError {
         if failure.errno == .EINTR {
             // Only a stop signal gets EINTR this far (retryingEINTR retries the rest).
             return CopyError(.interrupted, record.source, record.dest, errno: .EINTR, syscall: failure.syscall, offset: offset)
         }
         if forced {
-            return CopyError(.strategyRefused(strategy), record.source, record.dest,
-                             errno: failure.errno, syscall: failure.syscall, offset: offset)
+            return CopyError(
+                .strategyRefused(strategy), record.source, record.dest,
+                errno: failure.errno, syscall: failure.syscall, offset: offset)
         }
         let what: CopyError.What
         switch failure.side {
@@ -265,7 +276,8 @@ struct StrategySelector {
             what = (e == .ENOSPC || e == .EDQUOT || e == .EFBIG) ? .write : .copy
         }
         let path = what == .write ? record.dest : record.source
-        return CopyError(what, path, what == .copy ? record.dest : nil,
-                         errno: failure.errno, syscall: failure.syscall, offset: offset)
+        return CopyError(
+            what, path, what == .copy ? record.dest : nil,
+            errno: failure.errno, syscall: failure.syscall, offset: offset)
     }
 }

@@ -28,7 +28,8 @@ enum SpliceCopier: RangeCopier {
             while pending > 0 {
                 var outOff = offset
                 let moved = retryingEINTR {
-                    io.destinationIsStream ? io.sys.splice(pipe.read, nil, io.dst, nil, pending)
+                    io.destinationIsStream
+                        ? io.sys.splice(pipe.read, nil, io.dst, nil, pending)
                         : io.sys.splice(pipe.read, nil, io.dst, &outOff, pending)
                 }
                 switch moved {
@@ -38,11 +39,13 @@ enum SpliceCopier: RangeCopier {
                     zcp_progress_add(Int64(n))
                 case .success:
                     // A zero-byte move out of a non-empty pipe: treat as the kernel refusing.
-                    return drain(io, pipe: pipe.read, pending: pending, offset: &offset,
-                                 failure: StrategyFailure(syscall: .splice, errno: .EIO, side: .write))
+                    return drain(
+                        io, pipe: pipe.read, pending: pending, offset: &offset,
+                        failure: StrategyFailure(syscall: .splice, errno: .EIO, side: .write))
                 case .failure(let e):
-                    return drain(io, pipe: pipe.read, pending: pending, offset: &offset,
-                                 failure: StrategyFailure(syscall: .splice, errno: e, side: .write))
+                    return drain(
+                        io, pipe: pipe.read, pending: pending, offset: &offset,
+                        failure: StrategyFailure(syscall: .splice, errno: e, side: .write))
                 }
             }
         }
@@ -50,8 +53,10 @@ enum SpliceCopier: RangeCopier {
     }
 
     /// Lands the bytes left in the pipe with read + pwrite, then reports the splice failure.
-    private static func drain(_ io: CopyIO, pipe: Int32, pending: Int, offset: inout Int64,
-                              failure: StrategyFailure) -> StepResult {
+    private static func drain(
+        _ io: CopyIO, pipe: Int32, pending: Int, offset: inout Int64,
+        failure: StrategyFailure
+    ) -> StepResult {
         var left = pending
         let buffer = io.worker.buffer
         while left > 0 {

@@ -97,7 +97,6 @@ func retryingEINTR<T>(_ body: () -> SysResult<T>) -> SysResult<T> {
     }
 }
 
-
 extension Result {
     /// The failure, if any.
     var error: Failure? {

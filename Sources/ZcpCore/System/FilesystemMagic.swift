@@ -11,8 +11,10 @@ enum FilesystemMagic {
     static let proc = 0x9FA0
     /// Kernel filesystems whose files have no true size: sysfs, debugfs, tracefs,
     /// securityfs, configfs, cgroup, cgroup2, efivarfs, pstore, bpf.
-    static let fictionalSizes: [Int] = [proc, 0x6265_6572, 0x6462_6720, 0x7472_6163, 0x7363_6673, 0x6265_6570,
-                                        0x0027_E0EB, 0x6367_7270, 0xDE5E_81E4, 0x6165_676C, 0xCAFE_4A11]
+    static let fictionalSizes: [Int] = [
+        proc, 0x6265_6572, 0x6462_6720, 0x7472_6163, 0x7363_6673, 0x6265_6570,
+        0x0027_E0EB, 0x6367_7270, 0xDE5E_81E4, 0x6165_676C, 0xCAFE_4A11,
+    ]
 
     /// Whether the file open as `fd` is on one of those (asked only after a short read).
     static func sizeIsFiction(_ sys: Syscalls, _ fd: Int32) -> Bool {

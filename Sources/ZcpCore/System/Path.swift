@@ -5,8 +5,10 @@ public struct Path: Hashable, Sendable, CustomStringConvertible {
     public init(bytes: [UInt8]) { self.bytes = bytes }
     public init(_ string: String) { self.bytes = Array(string.utf8) }
     public init(cString: UnsafePointer<CChar>) {
-        self.bytes = Array(UnsafeBufferPointer(start: UnsafeRawPointer(cString).assumingMemoryBound(to: UInt8.self),
-                                               count: strlenC(cString)))
+        self.bytes = Array(
+            UnsafeBufferPointer(
+                start: UnsafeRawPointer(cString).assumingMemoryBound(to: UInt8.self),
+                count: strlenC(cString)))
     }
 
     public var isEmpty: Bool { bytes.isEmpty }

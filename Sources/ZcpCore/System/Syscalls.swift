@@ -38,15 +38,21 @@ public struct Syscalls: Sendable {
     public var waitReadable: @Sendable (_ fd: Int32) -> SysResult<Bool>
     public var pread: @Sendable (_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int, _ offset: Int64) -> SysResult<Int>
     /// pread that leaves no pages cached (preadv2 RWF_DONTCACHE; EOPNOTSUPP on tmpfs).
-    public var readUncached: @Sendable (_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int, _ offset: Int64) -> SysResult<Int>
+    public var readUncached:
+        @Sendable (_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int, _ offset: Int64) -> SysResult<Int>
     public var pwrite: @Sendable (_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int, _ offset: Int64) -> SysResult<Int>
     /// write(2) at the file position, for destinations that cannot seek (FIFOs, terminals).
     public var write: @Sendable (_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> SysResult<Int>
-    public var copyFileRange: @Sendable (_ fdIn: Int32, _ offIn: inout Int64, _ fdOut: Int32, _ offOut: inout Int64, _ count: Int) -> SysResult<Int>
+    public var copyFileRange:
+        @Sendable (_ fdIn: Int32, _ offIn: inout Int64, _ fdOut: Int32, _ offOut: inout Int64, _ count: Int) -> SysResult<Int>
     /// sendfile(2) with an input offset; writes at the output descriptor's file position.
     public var sendfile: @Sendable (_ fdOut: Int32, _ fdIn: Int32, _ offIn: inout Int64, _ count: Int) -> SysResult<Int>
     /// splice(2); a nil offset means the descriptor is the pipe side.
-    public var splice: @Sendable (_ fdIn: Int32, _ offIn: UnsafeMutablePointer<Int64>?, _ fdOut: Int32, _ offOut: UnsafeMutablePointer<Int64>?, _ count: Int) -> SysResult<Int>
+    public var splice:
+        @Sendable (
+            _ fdIn: Int32, _ offIn: UnsafeMutablePointer<Int64>?, _ fdOut: Int32, _ offOut: UnsafeMutablePointer<Int64>?,
+            _ count: Int
+        ) -> SysResult<Int>
     public var pipe: @Sendable () -> SysResult<(read: Int32, write: Int32)>
     public var setPipeSize: @Sendable (_ fd: Int32, _ size: Int32) -> SysResult<Int32>
     public var ficlone: @Sendable (_ destFd: Int32, _ srcFd: Int32) -> SysResult<Void>
@@ -67,7 +73,8 @@ public struct Syscalls: Sendable {
     /// What the process has used so far (getrusage).
     public var usage: @Sendable () -> SysResult<ProcessUsage>
     /// mincore of a file's range: one byte per page, bit 0 set for a page in the cache.
-    public var resident: @Sendable (_ fd: Int32, _ offset: Int64, _ length: Int64, _ pages: UnsafeMutablePointer<UInt8>) -> SysResult<Void>
+    public var resident:
+        @Sendable (_ fd: Int32, _ offset: Int64, _ length: Int64, _ pages: UnsafeMutablePointer<UInt8>) -> SysResult<Void>
     /// Copies a POSIX ACL through libacl (see ACL.swift).
     public var copyACL: @Sendable (_ from: XattrTarget, _ to: XattrTarget, _ kind: ACLKind) -> SysResult<ACLCopy>
     /// Extended attributes of an open file, or of a name without following a symlink.

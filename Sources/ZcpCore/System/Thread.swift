@@ -5,10 +5,14 @@ import Glibc
 func spawnThread(_ body: @escaping () -> Void) -> pthread_t? {
     let raw = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
     var thread = pthread_t()
-    guard pthread_create(&thread, nil, { raw in
-        Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue().body()
-        return nil
-    }, raw) == 0 else {
+    guard
+        pthread_create(
+            &thread, nil,
+            { raw in
+                Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue().body()
+                return nil
+            }, raw) == 0
+    else {
         Unmanaged<ThreadBody>.fromOpaque(raw).release()
         return nil
     }

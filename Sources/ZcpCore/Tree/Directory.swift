@@ -50,8 +50,10 @@ final class DirectoryTask: @unchecked Sendable {
     /// and whether everything inside went well.
     private let progress = Mutex<(pending: Int, ok: Bool)>((1, true))
 
-    init(src: Node, dst: Node, st: FileStat, srcFd: Int32, dstFd: Int32, isNew: Bool,
-         parent: DirectoryTask?, record: FileRecord, open: Counter, excluding: Bool) {
+    init(
+        src: Node, dst: Node, st: FileStat, srcFd: Int32, dstFd: Int32, isNew: Bool,
+        parent: DirectoryTask?, record: FileRecord, open: Counter, excluding: Bool
+    ) {
         self.src = src
         self.dst = dst
         self.st = st
@@ -96,8 +98,10 @@ extension Walker {
     /// them. Entries are opened relative to the two directories' descriptors, without
     /// following symlinks.
     /// `existing`: the directory already at the destination (the policy looked), or nil.
-    func copyDirectory(_ src: Node, _ lst: FileStat, to dst: Node, existing: FileStat?, top: (src: Path, dst: Path),
-                       parent: DirectoryTask?, follow: Bool) {
+    func copyDirectory(
+        _ src: Node, _ lst: FileStat, to dst: Node, existing: FileStat?, top: (src: Path, dst: Path),
+        parent: DirectoryTask?, follow: Bool
+    ) {
         // GNU's table of copied inodes: a command-line directory is entered in it, any other
         // looked up. Met again, a directory is this run's own copy (the operand is being
         // copied into itself), or another name of one copied already.
@@ -172,9 +176,10 @@ extension Walker {
         }
         reporter.announce(record)
 
-        let task = DirectoryTask(src: src, dst: dst, st: st, srcFd: srcFd, dstFd: dstFd,
-                                 isNew: existing == nil, parent: parent, record: record, open: openDirectories,
-                                 excluding: !options.excludes.isEmpty)
+        let task = DirectoryTask(
+            src: src, dst: dst, st: st, srcFd: srcFd, dstFd: dstFd,
+            isNew: existing == nil, parent: parent, record: record, open: openDirectories,
+            excluding: !options.excludes.isEmpty)
         task.dstID = dstID
         task.existing = existing
         task.createdMode = createdMode
@@ -211,7 +216,8 @@ extension Walker {
         }
         switch listing ?? sys.readDirectory(srcFd) {
         case .failure(let e):
-            context.fail(CopyError(.readDirectory, src.path, errno: e, syscall: .readdir), source: src.path, dest: dst.path, kind: .dir)
+            context.fail(
+                CopyError(.readDirectory, src.path, errno: e, syscall: .readdir), source: src.path, dest: dst.path, kind: .dir)
             walked(task, ok: false)
         case .success(let list):
             // Entered by the walk's loop (`walk`), not by a call per level.
@@ -235,8 +241,9 @@ extension Walker {
                 if !options.excludes.isEmpty && excluded(entry, in: task) { continue }
                 // The task's descriptors, not the ones it was opened with: a parked directory
                 // gets new ones back.
-                copyObject(task.src.child(entry.name, in: task.srcFd), to: task.dst.child(entry.name, in: task.dstFd),
-                           top: stack[i].top, parent: task)
+                copyObject(
+                    task.src.child(entry.name, in: task.srcFd), to: task.dst.child(entry.name, in: task.dstFd),
+                    top: stack[i].top, parent: task)
                 if let child = entered {
                     entered = nil
                     stack.append(child)
@@ -262,8 +269,10 @@ extension Walker {
     /// Whether an --exclude pattern leaves this entry out (--debug says so).
     private func excluded(_ entry: DirectoryEntry, in task: DirectoryTask) -> Bool {
         let follow = options.effectiveDereference == .always
-        guard options.excludes.excludes(entry, at: ExcludeList.path(task.relative, entry.name), follow: follow,
-                                        stat: { try? sys.stat(task.src.child(entry.name, in: task.srcFd).at, follow).get() })
+        guard
+            options.excludes.excludes(
+                entry, at: ExcludeList.path(task.relative, entry.name), follow: follow,
+                stat: { try? sys.stat(task.src.child(entry.name, in: task.srcFd).at, follow).get() })
         else { return false }
         reporter.excluded(task.src.path.appending(entry.name))
         return true
@@ -282,8 +291,9 @@ extension Walker {
             if case .success(let s) = sys.fstat(fd), FileID(s) == parent.dstID { parent.dstFd = fd } else { _ = sys.close(fd) }
         }
         if parent.srcFd < 0 || parent.dstFd < 0 {
-            context.fail(CopyError(.readDirectory, parent.srcFd < 0 ? parent.src.path : parent.dst.path, errno: .ENOENT, syscall: .open),
-                         source: parent.src.path, dest: parent.dst.path, kind: .dir)
+            context.fail(
+                CopyError(.readDirectory, parent.srcFd < 0 ? parent.src.path : parent.dst.path, errno: .ENOENT, syscall: .open),
+                source: parent.src.path, dest: parent.dst.path, kind: .dir)
             operandAbandoned = true  // its directories are no longer where they were
         }
     }
@@ -308,12 +318,15 @@ extension RunContext {
     private func finish(_ task: DirectoryTask) -> Bool {
         var record = task.record
         let byPath = task.srcFd == At.workingDirectory
-        let target: MetadataTarget = byPath ? .name(source: task.src.at, copy: task.dst.at)
+        let target: MetadataTarget =
+            byPath
+            ? .name(source: task.src.at, copy: task.dst.at)
             : .descriptor(source: task.srcFd, copy: task.dstFd)
-        record.error = Metadata(context: self).apply(task.st, to: target,
-                                                     path: task.dst.path, isNew: task.isNew, created: task.createdMode,
-                                                     inheritsNoACL: task.parent?.hasDefaultACL == false,
-                                                     record: &record, owned: task.existing)
+        record.error = Metadata(context: self).apply(
+            task.st, to: target,
+            path: task.dst.path, isNew: task.isNew, created: task.createdMode,
+            inheritsNoACL: task.parent?.hasDefaultACL == false,
+            record: &record, owned: task.existing)
         if task.srcFd >= 0 { _ = sys.close(task.srcFd) }
         if task.dstFd >= 0 { _ = sys.close(task.dstFd) }
         task.open.add(-1)
@@ -333,7 +346,9 @@ extension Walker {
     /// --parents: makes the directories of `source` under `directory` as copies of the source's
     /// own (GNU prints them with -v as `a -> d/a`). Returns them, or nil after telling why not.
     func makeParents(of source: Path, under directory: Path) -> [ParentDirectory]? {
-        var components = source.bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true).map { Path(bytes: Array($0)) }
+        var components = source.bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true).map {
+            Path(bytes: Array($0))
+        }
         guard !components.isEmpty else { return [] }
         components.removeLast()
         guard !components.isEmpty else { return [] }
@@ -357,7 +372,8 @@ extension Walker {
             switch sys.stat(At(srcPrefix), true) {
             case .success(let s) where s.isDirectory: st = s
             case .success:
-                context.fail(CopyError(.getAttributes, srcPrefix, errno: .ENOTDIR, syscall: .stat), source: source, dest: dstPrefix)
+                context.fail(
+                    CopyError(.getAttributes, srcPrefix, errno: .ENOTDIR, syscall: .stat), source: source, dest: dstPrefix)
                 return nil
             case .failure(let e):
                 context.fail(CopyError(.getAttributes, srcPrefix, errno: e, syscall: .stat), source: source, dest: dstPrefix)
@@ -373,7 +389,8 @@ extension Walker {
             case .failure: break
             }
             // Without the mode kept, no set-id or sticky bit from the source (GNU's --parents).
-            let mode = Metadata.directoryCreationMode(st, preserveOwnership: options.preserve.ownership)
+            let mode =
+                Metadata.directoryCreationMode(st, preserveOwnership: options.preserve.ownership)
                 & (options.preserve.mode ? 0o7777 : 0o777)
             if case .failure(let e) = sys.mkdir(At(dstPrefix), mode) {
                 context.fail(CopyError(.makeParent, dstPrefix, errno: e, syscall: .mkdir), source: source, dest: dstPrefix)
@@ -392,14 +409,17 @@ extension Walker {
     /// owner, times and ACLs, not other extended attributes (GNU's re_protect), on the
     /// directory itself even where the name on the way is a symlink to it ("name/.").
     func finishParents(_ parents: [ParentDirectory]) {
-        let preserving = options.preserve.mode || options.preserve.ownership || options.preserve.timestamps
+        let preserving =
+            options.preserve.mode || options.preserve.ownership || options.preserve.timestamps
             || options.preserve.xattr
         for parent in parents.reversed() where parent.created != nil || preserving {
             var record = FileRecord(source: parent.src, dest: parent.dst, kind: .dir)
             record.quiet = true
             let target = MetadataTarget.name(source: At(parent.src), copy: At(parent.dst.appending(Path("."))))
-            if let e = Metadata(context: context).apply(parent.st, to: target, path: parent.dst, isNew: parent.created != nil,
-                                                        created: parent.created, record: &record, xattrs: false) {
+            if let e = Metadata(context: context).apply(
+                parent.st, to: target, path: parent.dst, isNew: parent.created != nil,
+                created: parent.created, record: &record, xattrs: false)
+            {
                 context.fail(e, source: parent.src, dest: parent.dst, kind: .dir)
             }
         }

@@ -110,7 +110,8 @@ public struct ExcludeList: Sendable {
             case UInt8(ascii: "\\"): i += 2
             case UInt8(ascii: "["):
                 if i + 1 < p.count && p[i + 1] == UInt8(ascii: ":"),
-                   let close = (i + 2 < p.count ? Array(p[(i + 2)...]) : []).firstRange(of: Array(":]".utf8)) {
+                    let close = (i + 2 < p.count ? Array(p[(i + 2)...]) : []).firstRange(of: Array(":]".utf8))
+                {
                     i += 2 + close.upperBound
                 } else {
                     i += 1
@@ -261,7 +262,8 @@ enum Glob {
                 if ch >= low && ch <= high { found = true }
                 previous = nil
             } else if c == UInt8(ascii: "["), i + 1 < p.count, p[i + 1] == UInt8(ascii: ":"),
-                      let close = Array(p[(i + 2)...]).firstRange(of: Array(":]".utf8)) {
+                let close = Array(p[(i + 2)...]).firstRange(of: Array(":]".utf8))
+            {
                 let name = String(decoding: p[(i + 2)..<(i + 2 + close.lowerBound)], as: UTF8.self)
                 if inClass(name, ch) { found = true }
                 i += 2 + close.upperBound - 1
@@ -305,21 +307,29 @@ extension ExcludeList {
     static func load(patterns: [[UInt8]], files: [Path], sys: Syscalls) -> Result<ExcludeList, LoadError> {
         var list = ExcludeList()
         for p in patterns {
-            if let e = list.add(p) { return .failure(LoadError(message: "invalid exclude pattern \(quoted(Path(bytes: p))): \(e.message)")) }
+            if let e = list.add(p) {
+                return .failure(LoadError(message: "invalid exclude pattern \(quoted(Path(bytes: p))): \(e.message)"))
+            }
         }
         for file in files {
             let bytes: [UInt8]
             switch readAll(file, sys: sys) {
             case .failure(.ENAMETOOLONG):
-                return .failure(LoadError(message: "cannot read exclude patterns from \(quoted(file)): a line is longer than \(maxLine) bytes"))
-            case .failure(let e): return .failure(LoadError(message: "cannot read exclude patterns from \(quoted(file)): \(e.message)"))
+                return .failure(
+                    LoadError(
+                        message: "cannot read exclude patterns from \(quoted(file)): a line is longer than \(maxLine) bytes"))
+            case .failure(let e):
+                return .failure(LoadError(message: "cannot read exclude patterns from \(quoted(file)): \(e.message)"))
             case .success(let b): bytes = b
             }
             for var line in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
                 if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
                 guard let first = line.first, first != UInt8(ascii: "#"), first != UInt8(ascii: ";") else { continue }
                 if let e = list.add(Array(line)) {
-                    return .failure(LoadError(message: "invalid exclude pattern \(quoted(Path(bytes: Array(line)))) in \(quoted(file)): \(e.message)"))
+                    return .failure(
+                        LoadError(
+                            message:
+                                "invalid exclude pattern \(quoted(Path(bytes: Array(line)))) in \(quoted(file)): \(e.message)"))
                 }
             }
         }

@@ -93,8 +93,10 @@ struct DestinationPolicy {
     /// `justCreated`: what this run made at `dst` for an earlier command-line operand (its
     /// identity as lstat saw it), or nil.
     /// `ask`: puts -i's question and returns the answer.
-    func decide(_ src: SourceInfo, to dst: Node, parentIsNew: Bool, justCreated made: FileStat?,
-                ask: (Path) -> Bool) -> Decision {
+    func decide(
+        _ src: SourceInfo, to dst: Node, parentIsNew: Bool, justCreated made: FileStat?,
+        ask: (Path) -> Bool
+    ) -> Decision {
         let st = src.stat
         guard !parentIsNew else { return .copy(existing: nil) }
         let lst: FileStat
@@ -107,8 +109,10 @@ struct DestinationPolicy {
         // Data can be written through a symlink only by a regular-file copy, and only when
         // the name is neither replaced nor moved away first (GNU's stat-or-lstat rule).
         let asRegular = copiesAsRegularFile(st)
-        let writesThrough = asRegular && !(options.symbolicLink || options.hardLink || backups
-                                           || options.removeDestination)
+        let writesThrough =
+            asRegular
+            && !(options.symbolicLink || options.hardLink || backups
+                || options.removeDestination)
         var dstSt = lst
         var followed: SysResult<FileStat>? = nil
         if lst.kind == .symlink && (writesThrough || (st.isDirectory && options.keepDirectorySymlink)) {
@@ -141,13 +145,16 @@ struct DestinationPolicy {
             default: return .copyToBackupName(backup, existing: nil)
             }
         }
-        let verdict = noClobber ? .distinct : sameFileVerdict(src.node, st, dst, lst, followed: followed, commandLine: src.commandLine)
+        let verdict =
+            noClobber ? .distinct : sameFileVerdict(src.node, st, dst, lst, followed: followed, commandLine: src.commandLine)
         if verdict == .same { return .refuse(CopyError(.sameFile, src.node.path, dst.path)) }
         // --resume: a regular file copy that an earlier run finished.
-        let resumable = options.resume && st.kind == .file && dstSt.kind == .file && !options.symbolicLink
+        let resumable =
+            options.resume && st.kind == .file && dstSt.kind == .file && !options.symbolicLink
             && !options.hardLink && !options.attributesOnly && (lst.kind == .file || writesThrough)
         if resumable && dstSt.size == st.size && dstSt.mtime.tv_sec == st.mtime.tv_sec
-            && dstSt.mtime.tv_nsec == st.mtime.tv_nsec {
+            && dstSt.mtime.tv_nsec == st.mtime.tv_nsec
+        {
             return .complete(existing: dstSt)
         }
         if !st.isDirectory {
@@ -156,7 +163,8 @@ struct DestinationPolicy {
             case .none: return .skip
             case .noneFail: return .refuse(CopyError(.notReplacing, dst.path))
             case .older:
-                let newer = st.mtime.tv_sec > dstSt.mtime.tv_sec
+                let newer =
+                    st.mtime.tv_sec > dstSt.mtime.tv_sec
                     || (st.mtime.tv_sec == dstSt.mtime.tv_sec && st.mtime.tv_nsec > dstSt.mtime.tv_nsec)
                 // A copy of another size is unfinished, however new (the trap of `cp -au`
                 // after a crash): --resume takes it up.
@@ -191,9 +199,11 @@ struct DestinationPolicy {
         // of a file that -a keeps linked, is removed first; --attributes-only makes nothing
         // anew, so only --remove-destination removes there.
         let makesData = !options.attributesOnly
-        if !dstSt.isDirectory && (options.removeDestination
-            || (makesData && options.preserve.links && dstSt.nlink > 1)
-            || (makesData && followsNoSymlink(commandLine: src.commandLine) && st.kind != .file)) {
+        if !dstSt.isDirectory
+            && (options.removeDestination
+                || (makesData && options.preserve.links && dstSt.nlink > 1)
+                || (makesData && followsNoSymlink(commandLine: src.commandLine) && st.kind != .file))
+        {
             return .remove
         }
         if src.commandLine && made.map(lst.isSameFile) == true && !backups && lst.kind == .symlink {
@@ -239,12 +249,15 @@ struct DestinationPolicy {
     /// which of the two are looked at through their symlinks depends on -P/-L, and backups,
     /// --remove-destination, -l and -s each allow some cases. `lst`: the destination's lstat;
     /// `followed`: its stat through the symlink, when it is one.
-    func sameFileVerdict(_ src: Node, _ st: FileStat, _ dst: Node, _ lst: FileStat,
-                         followed: SysResult<FileStat>?, commandLine: Bool) -> SameFileVerdict {
+    func sameFileVerdict(
+        _ src: Node, _ st: FileStat, _ dst: Node, _ lst: FileStat,
+        followed: SysResult<FileStat>?, commandLine: Bool
+    ) -> SameFileVerdict {
         let backups = makesBackups
         let neverFollow = followsNoSymlink(commandLine: commandLine)
         // Data can be written through a destination symlink only for regular files.
-        let lookAtLink = !copiesAsRegularFile(st) || options.symbolicLink || options.hardLink || backups
+        let lookAtLink =
+            !copiesAsRegularFile(st) || options.symbolicLink || options.hardLink || backups
             || options.removeDestination
         var dstSt = lst
         if !lookAtLink && lst.kind == .symlink {
@@ -290,7 +303,9 @@ struct DestinationPolicy {
         if neverFollow {
             var s = srcLink, d = dstLink
             if s.kind == .symlink { guard case .success(let t) = sys.stat(src.at, true) else { return .distinct }; s = t }
-            if d.kind == .symlink { guard case .success(let t) = followed ?? sys.stat(dst.at, true) else { return .distinct }; d = t }
+            if d.kind == .symlink {
+                guard case .success(let t) = followed ?? sys.stat(dst.at, true) else { return .distinct }; d = t
+            }
             if !s.isSameFile(as: d) { return .distinct }
             if options.hardLink && !st.isDirectory { return dstLink.kind == .symlink ? .distinct : .nothingToDo }
         }
@@ -300,8 +315,9 @@ struct DestinationPolicy {
     /// Whether two names are one directory entry (the same directory, the same last name).
     func sameEntry(_ a: Node, _ b: Node) -> Bool {
         guard a.at.name.lastComponent == b.at.name.lastComponent,
-              case .success(let p) = sys.stat(a.at.directory, true),
-              case .success(let q) = sys.stat(b.at.directory, true) else { return false }
+            case .success(let p) = sys.stat(a.at.directory, true),
+            case .success(let q) = sys.stat(b.at.directory, true)
+        else { return false }
         return p.isSameFile(as: q)
     }
 
@@ -310,7 +326,8 @@ struct DestinationPolicy {
     private func forcedBackupOfItself(_ src: Node, _ dst: Node) -> Node? {
         // Only for SOURCE DEST spelt alike (not into a directory), naming a regular file.
         guard makesBackups, options.force, src.path == dst.path, options.targetDirectory == nil,
-              dst.path == options.destination else { return nil }
+            dst.path == options.destination
+        else { return nil }
         guard case .success(let target) = sys.stat(dst.at, true), target.kind == .file else { return nil }
         return backupNode(of: dst)
     }

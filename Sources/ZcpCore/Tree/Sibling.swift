@@ -42,8 +42,9 @@ enum Sibling {
     static func temporaryOwner(_ leaf: [UInt8]) -> [UInt8]? {
         let tail = temporaryMarker.count + randomLength
         guard leaf.count > tail + 1, leaf[0] == UInt8(ascii: "."),
-              Array(leaf[(leaf.count - tail)..<(leaf.count - randomLength)]) == temporaryMarker,
-              leaf[(leaf.count - randomLength)...].allSatisfy(alphabet.contains) else { return nil }
+            Array(leaf[(leaf.count - tail)..<(leaf.count - randomLength)]) == temporaryMarker,
+            leaf[(leaf.count - randomLength)...].allSatisfy(alphabet.contains)
+        else { return nil }
         return Array(leaf[1..<(leaf.count - tail)])
     }
 
@@ -54,15 +55,18 @@ enum Sibling {
 
     /// `dst` with its last component replaced by `leaf`.
     static func node(beside dst: Node, leaf: [UInt8]) -> Node {
-        Node(at: At(dst.at.dir, dst.at.name.replacingLastComponent(with: leaf)),
-             path: dst.path.replacingLastComponent(with: leaf))
+        Node(
+            at: At(dst.at.dir, dst.at.name.replacingLastComponent(with: leaf)),
+            path: dst.path.replacingLastComponent(with: leaf))
     }
 
     /// Makes something at a name beside `dst` drawn by `name`, with `make` (which must fail
     /// with EEXIST, never replace, when the name is taken): a taken name is left alone and
     /// another one drawn, up to 100 times.
-    private static func draw<T>(beside dst: Node, name: () -> [UInt8],
-                                _ make: (Node) -> SysResult<T>) -> Result<(node: Node, made: T), Errno> {
+    private static func draw<T>(
+        beside dst: Node, name: () -> [UInt8],
+        _ make: (Node) -> SysResult<T>
+    ) -> Result<(node: Node, made: T), Errno> {
         for _ in 0..<100 {
             let node = node(beside: dst, leaf: name())
             switch make(node) {
@@ -76,8 +80,10 @@ enum Sibling {
 
     /// Creates a new regular file beside `dst`, named by `name` (called again for each try),
     /// open with `access`; `mode` is what it is made with (the umask still applies).
-    static func create(beside dst: Node, name: () -> [UInt8], access: Int32, mode: UInt32,
-                       sys: Syscalls) -> Result<(node: Node, fd: Int32), Errno> {
+    static func create(
+        beside dst: Node, name: () -> [UInt8], access: Int32, mode: UInt32,
+        sys: Syscalls
+    ) -> Result<(node: Node, fd: Int32), Errno> {
         draw(beside: dst, name: name) { node in
             retryingEINTR({ sys.open(node.at, access | O_CREAT | O_EXCL | O_NOFOLLOW, mode) })
         }.map { ($0.node, $0.made) }
@@ -89,8 +95,10 @@ enum Sibling {
     /// Like `create`, but `prepare` runs on the file before it has a name (O_TMPFILE, then
     /// linkat, which never replaces): no one, and no kill, ever sees it unprepared. Where the
     /// filesystem has no O_TMPFILE, made by name and prepared at once.
-    static func create(beside dst: Node, name: () -> [UInt8], access: Int32, mode: UInt32, sys: Syscalls,
-                       prepare: (Int32) -> Void) -> Result<(node: Node, fd: Int32), Errno> {
+    static func create(
+        beside dst: Node, name: () -> [UInt8], access: Int32, mode: UInt32, sys: Syscalls,
+        prepare: (Int32) -> Void
+    ) -> Result<(node: Node, fd: Int32), Errno> {
         let fd: Int32
         switch retryingEINTR({ sys.open(dst.at.directory, access | unnamed, mode) }) {
         case .success(let f): fd = f

@@ -66,7 +66,8 @@ public final class Walker {
         worker = Worker(sys: context.sys)
         let cpus = options.recursive && options.jobs == nil ? Int(max(1, zcp_online_cpus())) : 1
         var limit = rlimit()
-        let soft = options.recursive && getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0
+        let soft =
+            options.recursive && getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0
             ? min(Int(clamping: limit.rlim_cur), 1 << 20) : 1024
         // The descriptor limit bounds the copying threads (each holds a source, a copy and,
         // for splice, a pipe) after what the run holds anyway (the standard three, the target
@@ -74,7 +75,8 @@ public final class Walker {
         // one walked directory's pair; what is left after the threads goes to directories, at
         // least one (a deeper one parks its parent's). -j above it is lowered to it. With the
         // walker alone and no pipe, ulimit -n 8 copies a tree of any depth; below that, by path.
-        let reserved = 4 + (options.reportPath.map { $0.bytes != Array("-".utf8) } == true ? 1 : 0)
+        let reserved =
+            4 + (options.reportPath.map { $0.bytes != Array("-".utf8) } == true ? 1 : 0)
             + (options.copyContents || !options.recursive ? 2 : 0)
         let perThread = 4, perDirectory = 2
         let threadCap = max(1, (soft - reserved - perDirectory) / perThread)
@@ -147,11 +149,12 @@ public final class Walker {
         }
         var dst = named
         let source = SourceInfo(node: src, stat: st, commandLine: commandLine)
-        let decision = policy.decide(source, to: dst, parentIsNew: parent?.isNew == true,
-                                     justCreated: tracksJustCreated && commandLine ? justCreated[dst.path] : nil,
-                                     ask: { [context] path in  // the context, not a copy of its syscall table
-                                         Prompt.ask("\(context.reporter.program): overwrite \(quoted(path))? ", sys: context.sys)
-                                     })
+        let decision = policy.decide(
+            source, to: dst, parentIsNew: parent?.isNew == true,
+            justCreated: tracksJustCreated && commandLine ? justCreated[dst.path] : nil,
+            ask: { [context] path in  // the context, not a copy of its syscall table
+                Prompt.ask("\(context.reporter.program): overwrite \(quoted(path))? ", sys: context.sys)
+            })
         var existing: FileStat?
         var shared = false
         var backup: Node? = nil
@@ -159,13 +162,16 @@ public final class Walker {
         var backupIsOld = false  // a name that was there: never taken back
         let id = FileID(st)
         // Following symlinks can meet one file twice even with one link (GNU tracks it too).
-        let keepsLink = options.preserve.links && !options.hardLink && !st.isDirectory
+        let keepsLink =
+            options.preserve.links && !options.hardLink && !st.isDirectory
             && (st.nlink > 1 || deref == .always || (deref == .commandLineOnly && commandLine))
-        let asRegular = !options.symbolicLink && !options.hardLink
+        let asRegular =
+            !options.symbolicLink && !options.hardLink
             && (st.kind == .file || (st.kind != .symlink && policy.copiesAsRegularFile(st)))
         // --atomic: the old name stays in place until the copy is renamed over it, so a
         // backup is a second name made first and nothing is removed beforehand.
-        let replacesAtomically = options.atomic && !options.attributesOnly && asRegular
+        let replacesAtomically =
+            options.atomic && !options.attributesOnly && asRegular
             && !(keepsLink && copiedTo[id] != nil)
         switch decision.kind {
         case .copy: existing = decision.existing; shared = decision.shared
@@ -208,7 +214,8 @@ public final class Walker {
             startedPool?.drain()
             if replacesAtomically, case .success(let link) = Sibling.link(dst.at, beside: dst, sys: sys) {
                 if case .success(let b) = sys.stat(node.at, false), case .success(let d) = sys.stat(dst.at, false),
-                   b.isSameFile(as: d) {
+                    b.isSameFile(as: d)
+                {
                     _ = sys.unlink(link.at)  // the backup's name is this file already (rename would do nothing)
                     backupIsOld = true
                 } else if case .failure(let e) = sys.rename(link.at, node.at) {
@@ -244,8 +251,9 @@ public final class Walker {
             return
         }
         if backupIsOld { backup = nil }
-        let job = FileJob(source: src, dest: dst, follow: follow, existing: existing, record: record, parent: parent,
-                          backup: backup, backupIsLink: backupIsLink)
+        let job = FileJob(
+            source: src, dest: dst, follow: follow, existing: existing, record: record, parent: parent,
+            backup: backup, backupIsLink: backupIsLink)
         if shared {
             // Written in place into a file other names reach (perhaps a source of this run):
             // on the walker, after what is queued, so the outcome is the walk's order's.
@@ -261,12 +269,14 @@ public final class Walker {
         if options.symbolicLink {
             record.error = makeSymbolicLink(to: src.path, at: dst, replacing: existing)
             if record.error == nil {
-                record.error = Metadata(context: context).apply(st, to: .symlink(copy: dst.at), path: dst.path,
-                                                                isNew: true, record: &record)
+                record.error = Metadata(context: context).apply(
+                    st, to: .symlink(copy: dst.at), path: dst.path,
+                    isNew: true, record: &record)
             }
         } else if options.hardLink {
-            record.error = makeHardLink(to: src.at, named: src.path, at: dst, replacing: existing != nil && options.force,
-                                        follow: follow)
+            record.error = makeHardLink(
+                to: src.at, named: src.path, at: dst, replacing: existing != nil && options.force,
+                follow: follow)
         } else if asRegular {
             record.error = context.copyRegularFile(job, record: &record, worker: worker)
         } else if st.kind == .symlink {
@@ -283,7 +293,8 @@ public final class Walker {
     /// destination it made (GNU's just-created rules look only at those).
     private func finished(_ record: inout FileRecord, started: Int64, dst: Node, commandLine: Bool) {
         if commandLine && tracksJustCreated && (record.error == nil || record.error!.isMetadata),
-           case .success(let made) = sys.stat(dst.at, false) {
+            case .success(let made) = sys.stat(dst.at, false)
+        {
             justCreated[dst.path] = made
         }
         context.finish(&record, started: started, announced: true)
@@ -303,7 +314,8 @@ public final class Walker {
     func sourceEntry(_ source: Path) -> (entry: SourceEntry, isDirectory: Bool)? {
         let node = Node.operand(source)
         guard case .success(let st) = sys.stat(node.at, options.effectiveDereference != .never),
-              case .success(let parent) = sys.stat(node.at.directory, true) else { return nil }
+            case .success(let parent) = sys.stat(node.at.directory, true)
+        else { return nil }
         return (SourceEntry(parent: FileID(parent), name: source.lastComponent), st.isDirectory)
     }
 
@@ -322,7 +334,9 @@ public final class Walker {
             return CopyError(.relativeSymlinkOutsideCurrentDirectory, dst.path)
         }
         if existing != nil && (options.force || options.removeDestination) {
-            if case .failure(let e) = sys.unlink(dst.at) { return CopyError(.removeExisting, dst.path, errno: e, syscall: .unlink) }
+            if case .failure(let e) = sys.unlink(dst.at) {
+                return CopyError(.removeExisting, dst.path, errno: e, syscall: .unlink)
+            }
         }
         if case .failure(let e) = sys.symlink(target, dst.at) {
             return CopyError(.symlink, dst.path, target, errno: e, syscall: .symlink)
@@ -337,7 +351,8 @@ public final class Walker {
         var result = sys.link(first, dst.at, follow)
         if replacing, case .failure(.EEXIST) = result {
             if case .success(let a) = sys.stat(first, follow), case .success(let b) = sys.stat(dst.at, false),
-               a.isSameFile(as: b) {
+                a.isSameFile(as: b)
+            {
                 // Already that file: GNU's replacing link leaves it so, and says "removed".
                 if !options.hardLink { reporter.removed(dst.path) }
                 return nil
@@ -351,8 +366,10 @@ public final class Walker {
         return nil
     }
 
-    private func copySymlink(_ src: Node, _ st: FileStat, to dst: Node, existing: FileStat?,
-                             record: inout FileRecord) -> CopyError? {
+    private func copySymlink(
+        _ src: Node, _ st: FileStat, to dst: Node, existing: FileStat?,
+        record: inout FileRecord
+    ) -> CopyError? {
         let target: Path
         switch sys.readlink(src.at) {
         case .failure(let e): return CopyError(.readlink, src.path, errno: e, syscall: .readlink)
@@ -370,13 +387,15 @@ public final class Walker {
 
     private func makeSpecialFile(_ src: Node, _ st: FileStat, at dst: Node, record: inout FileRecord) -> CopyError? {
         // A name the policy left in place stays: mknod says it exists, as GNU's does.
-        let perm = Metadata.specialCreationMode(st, preserveOwnership: options.preserve.ownership,
-                                                defaultModes: options.defaultModes)
+        let perm = Metadata.specialCreationMode(
+            st, preserveOwnership: options.preserve.ownership,
+            defaultModes: options.defaultModes)
         if case .failure(let e) = sys.mknod(dst.at, (st.mode & 0o170000) | perm, st.rdev) {
             return CopyError(st.kind == .fifo ? .create(.fifo) : .mknod, dst.path, errno: e, syscall: .mknod)
         }
-        return Metadata(context: context).apply(st, to: .name(source: src.at, copy: dst.at), path: dst.path,
-                                                isNew: true, record: &record)
+        return Metadata(context: context).apply(
+            st, to: .name(source: src.at, copy: dst.at), path: dst.path,
+            isNew: true, record: &record)
     }
 }
 

@@ -78,8 +78,10 @@ extension Hasher {
     /// SEEK_HOLE and never read). `uncached`: read without leaving pages in the cache where
     /// the filesystem can (RWF_DONTCACHE). A file shorter than `end` ends the digest early
     /// (the caller compares positions).
-    func read(_ fd: Int32, to end: Int64, sparse: Bool, uncached: Bool, sys: Syscalls,
-              buffer: UnsafeMutableRawPointer, size: Int) -> SysResult<Void> {
+    func read(
+        _ fd: Int32, to end: Int64, sparse: Bool, uncached: Bool, sys: Syscalls,
+        buffer: UnsafeMutableRawPointer, size: Int
+    ) -> SysResult<Void> {
         var dontCache = uncached
         var seeks = sparse
         while position < end {

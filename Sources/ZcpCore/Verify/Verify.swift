@@ -5,8 +5,10 @@ extension RunContext {
     /// source. The source's digest comes from the bytes read_write hashed on their way when it
     /// moved all of them, else from reading the source again; holes are hashed as zeros and
     /// never read. Fills the record; a mismatch or a failed read is the file's error.
-    func verify(srcFd: Int32, st: FileStat, dstFd: Int32, job: FileJob, worker: Worker,
-                record: inout FileRecord) -> CopyError? {
+    func verify(
+        srcFd: Int32, st: FileStat, dstFd: Int32, job: FileJob, worker: Worker,
+        record: inout FileRecord
+    ) -> CopyError? {
         let src = job.source.path, dst = job.dest.path
         // Flushed and dropped from the cache, then read without caching it again: what the
         // copy reads back is what storage holds (on tmpfs, memory is that storage).
@@ -28,15 +30,19 @@ extension RunContext {
         if !worker.hashing || source.broken || record.sourceChanged || source.position != copied.size {
             guard st.kind == .file else { return nil }  // a stream cannot be read twice
             source.reset()
-            if case .failure(let e) = source.read(srcFd, to: st.size, sparse: st.looksSparse, uncached: false, sys: sys,
-                                                  buffer: worker.buffer, size: Worker.bufferSize) {
+            if case .failure(let e) = source.read(
+                srcFd, to: st.size, sparse: st.looksSparse, uncached: false, sys: sys,
+                buffer: worker.buffer, size: Worker.bufferSize)
+            {
                 return CopyError(.read, src, errno: e, syscall: .pread, offset: source.position)
             }
         }
         let copy = worker.copyHash
         copy.reset()
-        if case .failure(let e) = copy.read(dstFd, to: copied.size, sparse: copied.looksSparse, uncached: true, sys: sys,
-                                            buffer: worker.buffer, size: Worker.bufferSize) {
+        if case .failure(let e) = copy.read(
+            dstFd, to: copied.size, sparse: copied.looksSparse, uncached: true, sys: sys,
+            buffer: worker.buffer, size: Worker.bufferSize)
+        {
             return CopyError(.read, dst, errno: e, syscall: .pread, offset: copy.position)
         }
         record.sourceDigest = source.digest
