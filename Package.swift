@@ -17,8 +17,9 @@ let package = Package(
         // The engine: command line, strategies, extents, metadata, tree walking, reporting.
         // Exclusive access is checked at compile time; the run-time checks cost a call on
         // every access to a class's stored property in the per-file path.
-        .target(name: "ZcpCore", dependencies: ["CZcp", "CAcl", "CXxhash"],
-                swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
+        .target(
+            name: "ZcpCore", dependencies: ["CZcp", "CAcl", "CXxhash"],
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
         // A thin entry point. The Swift runtime and libstdc++ are linked statically and the
         // executable is not position-independent: no symbol lookups or relative relocations
         // for the dynamic loader at start-up, which backups that run zcp once per file pay
@@ -31,13 +32,14 @@ let package = Package(
         .target(name: "CStart"),
         .executableTarget(
             name: "zcp", dependencies: ["ZcpCore", "CStart"], exclude: ["link"],
-            linkerSettings: [.unsafeFlags([
-                "-L", Context.packageDirectory + "/Sources/zcp/link",
-                "-Xclang-linker", "-static-libgcc", "-Xclang-linker", "-no-pie",
-                "-use-ld=lld",
-                "-Xlinker", "--symbol-ordering-file=" + Context.packageDirectory + "/Sources/zcp/link/order.txt",
-                "-Xlinker", "--no-warn-symbol-ordering",
-            ])]),
+            linkerSettings: [
+                .unsafeFlags([
+                    "-L", Context.packageDirectory + "/Sources/zcp/link",
+                    "-Xclang-linker", "-static-libgcc", "-Xclang-linker", "-no-pie",
+                    "-use-ld=lld",
+                    "-Xlinker", "--symbol-ordering-file=" + Context.packageDirectory + "/Sources/zcp/link/order.txt",
+                ])
+            ]),
         // Prints the bash, zsh and fish completions made from the parser's option table.
         .executableTarget(name: "zcp-completions", dependencies: ["ZcpCore"]),
         .testTarget(name: "ZcpCoreTests", dependencies: ["ZcpCore", "CZcp"]),

@@ -10,5 +10,10 @@ done
 for opt in $("$ZCP" --help | grep -oE -- '^ +-[a-zA-Z]' | tr -d ' ' | sort -u); do
     check "man page has $opt" grep -qE -- "(^|[ ,])$opt([ ,]|$)" <<<"$man_text"
 done
+# The link order (Scripts/order-symbols) names only functions the binary has: a stale file
+# places nothing and hides it; regenerate it after changes to the engine.
+nm --defined-only "$ZCP" | awk '{print $3}' | sort -u > "$WORK/symbols"
+stale=$(sort -u "$ROOT/Sources/zcp/link/order.txt" | comm -23 - "$WORK/symbols")
+eq "link order names only functions the binary has" "" "$stale"
 check "man page renders" bash -c "man -l '$ROOT/man/zcp.1' >/dev/null 2>&1"
 finish
