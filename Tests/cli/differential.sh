@@ -254,6 +254,18 @@ differ "--parents --no-preserve=all: no sticky bit" parents_sticky -- -r --no-pr
 # ... and a special file keeps the set-id and sticky bits mknod gave it.
 fifo_sticky() { mkdir s; mkfifo s/p; chmod 1666 s/p; mkfifo s/q; chmod 2640 s/q; }
 differ "-R --no-preserve=all: a FIFO keeps its sticky and set-group-ID bits" fifo_sticky -- -R --no-preserve=all s z
+# A new special file is chowned even when its owner is right, which takes its set-user-ID bit
+# (and set-group-ID beside group execute); without the mode kept it then gets the default
+# permissions with the set-id and sticky bits left.
+fifo_setid() { mkdir s; mkfifo s/p; chmod 4644 s/p; mkfifo s/q; chmod 2674 s/q; mkfifo s/r; chmod 1600 s/r; mkfifo s/u; chmod 6755 s/u; }
+differ "-R --preserve=ownership: chown takes a FIFO's set-id bits" fifo_setid -- -R --preserve=ownership s z
+differ "-a --no-preserve=mode: FIFOs get the default permissions" fifo_setid -- -a --no-preserve=mode s z
+differ "-R --no-preserve=mode,ownership: FIFOs keep their set-id bits" fifo_setid -- -R --no-preserve=mode,ownership s z
+# A directory met again: "into itself" is asked before "specified more than once", and the
+# warning names the operand.
+met_again() { mkdir -p s/a t; ln -s .. s/c; printf 'x\n' > s/a/l; ln -s t tl; }
+differ "met again: into itself before named twice" met_again -- -n -R -t s/c s s/
+differ "met again: the copy of an earlier operand" met_again -- -r -n ./s/a s/ s s/c
 # GNU's words when --parents cannot make a directory (an immutable destination).
 parents_ro() { mkdir -p s2/d ro; chattr +i ro; }
 if (cd "$WORK" && mkdir -p chattr-probe && chattr +i chattr-probe 2>/dev/null && chattr -i chattr-probe); then
@@ -261,6 +273,17 @@ if (cd "$WORK" && mkdir -p chattr-probe && chattr +i chattr-probe 2>/dev/null &&
     chattr -i "${DIFF_DIR:-$WORK}"/diff-gnu/ro "${DIFF_DIR:-$WORK}"/diff-zcp/ro
 else
     bad "chattr +i is not supported where the differential trees are made"
+fi
+# A tree copied into its own subdirectory: what the subdirectory's copy holds depends on the
+# walk's order (inode order, as GNU's), which copying threads must not change. On a tmpfs,
+# where both trees number their inodes alike.
+into_sub() { mkdir s; : > s/l; printf 'm\n' > s/m; mkdir s/sub; ln -s h s/sub/h; printf 'a\n' > s/sub/a; printf 'b\n' > s/a; ln s/a s/b; chmod 444 s/sub/a; }
+if mount_tmpfs "$WORK/selfsub" 64M; then
+    for opts in "-a -r" "-r" "-a -n" "-R -p"; do
+        DIFF_DIR="$WORK/selfsub" differ "$opts into its own subdirectory" into_sub -- $opts s/. s/sub
+    done
+else
+    bad "cannot mount a tmpfs for the copies into a subdirectory"
 fi
 # A suffix is bytes: one that is not UTF-8 ends the backup's name as given.
 suffix_bytes() { echo new > a; echo old > c; }

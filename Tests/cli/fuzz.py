@@ -327,9 +327,6 @@ def deliberate(case, gnu, zcp):
     if [GNU_95_BACKUP if l == GNU_91_BACKUP else l for l in gnu[2]] == zcp[2] and gnu[0] == zcp[0] \
             and gnu[1] == zcp[1] and gnu[3] == zcp[3]:
         return "GNU 9.5's message for --backup with -n"
-    # Both walks stop at a directory copied into itself, or both block writing into a FIFO:
-    # where that happens depends on the order of inode numbers, which differ between the two
-    # trees, so what was copied before cannot be compared.
     # GNU 9.1 carries --parents' "made the parent" from one operand to the next when the next
     # has no parent to make, then fails to make a directory that an earlier operand made;
     # zcp looks at each destination afresh.
@@ -341,8 +338,6 @@ def deliberate(case, gnu, zcp):
     # long; zcp stops where its table of copied directories says so.
     if gnu[3] == [RUNAWAY] and zcp[3] != [RUNAWAY] and into(zcp):
         return "GNU 9.1 recurses into its own copy until ENAMETOOLONG"
-    if gnu[0] == zcp[0] and into(gnu) and into(zcp):
-        return "walk order by inode numbers"
     return None
 
 

@@ -83,8 +83,13 @@ struct Metadata {
             note("ownership", nil)
         } else if preserve.ownership && ownerAsSource && isNew {
             note("ownership", nil)  // made with them
-        } else if preserve.ownership, case .success(let now) = stat(target), now.uid == st.uid, now.gid == st.gid {
-            note("ownership", nil)  // already right (GNU makes no call: one that refuses chown does not fail)
+        } else if preserve.ownership, !(isNew && st.kind.isSpecial), case .success(let now) = stat(target),
+            now.uid == st.uid, now.gid == st.gid
+        {
+            // Already right: GNU makes no call (one that refuses chown does not fail). A new
+            // special file is chowned all the same, as GNU does, and the kernel takes its
+            // set-user-ID bit (and a set-group-ID bit beside group execute) as for any chown.
+            note("ownership", nil)
         } else if preserve.ownership {
             let r = chown(target, st.uid, st.gid)
             if case .failure(let e) = r {
@@ -232,8 +237,14 @@ struct Metadata {
             let wanted = (made & 0o7000) | ((defaultModes ? 0o777 : st.permissions & 0o777) & ~umask)
             return wanted != made & 0o7777 ? wanted : nil
         }
-        if case .name = target, defaultModes {
-            return nil  // a special file keeps what mknod made of the source's mode (GNU)
+        if case .name(_, let at) = target, defaultModes {
+            // A special file: the default permissions, and the set-id and sticky bits that
+            // mknod took from the source and chown left (GNU sets them as an access ACL, which
+            // leaves those bits alone).
+            var now = created ?? 0
+            if case .success(let s) = sys.stat(at, false) { now = s.permissions }
+            let wanted = (now & 0o7000) | (0o666 & ~umask)
+            return wanted != now ? wanted : nil
         }
         if defaultModes { return 0o666 & ~umask }
         if case .name(_, let at) = target, preserve.ownership {

@@ -57,6 +57,9 @@ public struct FileStat: Sendable, Equatable {
 public enum FileKind: String, Sendable {
     case file, dir, symlink, fifo, socket, char = "chardev", block = "blockdev", unknown
 
+    /// A FIFO, socket or device: what mknod makes.
+    var isSpecial: Bool { self == .fifo || self == .socket || self == .char || self == .block }
+
     public init(mode: UInt32) {
         switch mode & UInt32(S_IFMT) {
         case UInt32(S_IFREG): self = .file

@@ -114,14 +114,14 @@ extension Walker {
             earlier = copiedTo[id]
         }
         if let earlier {
-            if parent == nil && earlier == dst.path {
-                // One directory named twice on the command line: copied once (GNU warns).
-                reporter.message("warning: source directory \(quoted(src.path)) specified more than once")
-                return
-            }
+            // GNU's order: the source is the copy (into itself), then the destination is
+            // (one directory named twice, at any depth: copied once, with a warning).
             if isSameEntry(src, Node.operand(earlier)) {
                 operandAbandoned = true  // going on would copy the copy again, as GNU stops
                 fail(CopyError(.intoItself, top.src, top.dst), src, dst, kind: .dir); return
+            } else if earlier == dst.path || isSameEntry(dst, Node.operand(earlier)) {
+                reporter.message("warning: source directory \(quoted(top.src)) specified more than once")
+                return
             } else if !follow {
                 // Reached without following a symlink: a second name of one directory.
                 fail(CopyError(.hardLinkToDirectory, dst.path, earlier), src, dst, kind: .dir); return
@@ -136,6 +136,12 @@ extension Walker {
                 fail(CopyError(.cyclicSymlink, src.path), src, dst, kind: .dir); return
             }
             ancestor = a.parent
+        }
+        if startedPool != nil && destinationDirectories.contains(id) {
+            // A directory this run copies into, met as a source (a tree copied into its own
+            // subdirectory): the files queued for it arrive first, so that its copy is made,
+            // and its entries listed and ordered, as when one thread copies in the walk's order.
+            startedPool?.drain()
         }
         let dstFollow = existing != nil && options.keepDirectorySymlink
         if openDirectories.value >= openDirectoryBudget {
@@ -169,6 +175,7 @@ extension Walker {
         var createdMode: UInt32? = nil
         if case .success(let made) = sys.fstat(dstFd) {
             dstID = FileID(made)
+            if jobs > 1 { destinationDirectories.insert(FileID(made)) }
             if existing == nil {
                 copiedTo[FileID(made)] = dst.path
                 createdMode = made.permissions

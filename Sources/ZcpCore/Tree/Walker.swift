@@ -20,7 +20,7 @@ public final class Walker {
     let worker: Worker
     /// Threads for the regular files of trees (-j above 1), started when a tree first hands
     /// one over: copying a single file never starts them.
-    private let jobs: Int
+    let jobs: Int
     private(set) var startedPool: Pool?
     private var poolFailed = false
     /// Without -j: the thread count starts at the CPUs and grows while copying waits on storage.
@@ -34,6 +34,10 @@ public final class Walker {
     /// several links (--preserve=links), command-line directories, and the directories this
     /// run made (meeting one again as a source means "into itself").
     var copiedTo: [FileID: Path] = [:]
+    /// The destination directories this run writes into while copying threads run: one met
+    /// again as a source (a tree copied into its own subdirectory) is listed only after the
+    /// files queued so far have arrived, so that it lists what -j 1 would.
+    var destinationDirectories: Set<FileID> = []
     /// Destinations made for command-line operands, when several could name the same one,
     /// with what lstat said of them then.
     var justCreated: [Path: FileStat] = [:]
