@@ -47,7 +47,7 @@ final class ParserTests: XCTestCase {
     func testInvalidStrategyListsValidOnes() {
         let (outcome, _, err) = parse(["--strategy=mmap", "a", "b"])
         guard case .exit(1) = outcome else { return XCTFail() }
-        let q = localeQuoted
+        let q: (String) -> String = localeQuoted
         XCTAssertTrue(err.hasPrefix("zcp: invalid argument \(q("mmap")) for \(q("--strategy"))\nValid arguments are:\n"), err)
         XCTAssertTrue(err.contains("  - \(q("copy_file_range"))\n"))
     }

@@ -30,6 +30,25 @@ for loc in C C.UTF-8; do
     done
 done
 
+# gnulib's other quoting (quote, locale style: C escapes) names the file in "preserving
+# permissions for": an ordinary user's --preserve=mode onto a writable file it does not own,
+# whose mode it may not set (and -p, which fails first at the times, as GNU tells).
+chmod 755 "$WORK"
+mkdir perm; chmod 1777 perm
+for loc in C C.UTF-8; do
+    i=0
+    for n in "${names[@]}"; do
+        i=$((i + 1))
+        for opt in --preserve=mode -p; do
+            for side in g z; do rm -f "perm/$side$n"; printf 'old' > "perm/$side$n"; chmod 666 "perm/$side$n"; done
+            g_err=$(LC_ALL=$loc setpriv --reuid=65534 --regid=65534 --clear-groups "$GNU_CP" $opt -- "src/$n" "perm/g$n" 2>&1 | sed "s|^$GNU_CP: ||")
+            z_err=$(LC_ALL=$loc setpriv --reuid=65534 --regid=65534 --clear-groups "$ZCP" $opt -- "src/$n" "perm/z$n" 2>&1 | sed "s|^$ZCP: ||")
+            eq "$loc, name $i, $opt: message" "${g_err//perm\/g/perm/z}" "$z_err"
+        done
+    done
+done
+chmod 700 "$WORK"
+
 # Names of random bytes (seeded), one message each, in both locales: GNU's words exactly.
 python3 - > random.names <<'PY'
 import random

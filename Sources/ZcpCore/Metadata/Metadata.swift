@@ -55,7 +55,9 @@ struct Metadata {
         guard preserve.timestamps else { return e }
         let t = setTimes(st, to: target, path: path)
         keep("timestamps", t?.errno?.name ?? (t == nil ? "ok" : "error"), in: &record)
-        return e ?? t
+        // GNU sets the times first and stops there when they fail (not the owner: then owner
+        // and mode cannot be set either): that failure is the one told.
+        return t ?? e
     }
 
     private func setTimes(_ st: FileStat, to target: MetadataTarget, path: Path) -> CopyError? {

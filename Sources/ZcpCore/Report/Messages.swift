@@ -33,7 +33,7 @@ public enum Messages {
         case .overwriteNonDirectoryWithDirectory: head = "cannot overwrite non-directory \(p) with directory \(q)"
         case .intoItself: head = "cannot copy a directory, \(p), into itself, \(q)"
         case .preserveTimes: head = "preserving times for \(p)"
-        case .preservePermissions: head = "preserving permissions for \(localeQuoted(e.path.description))"
+        case .preservePermissions: head = "preserving permissions for \(localeQuoted(e.path))"
         case .preserveOwnership: head = "failed to preserve ownership for \(p)"
         case .preserveXattr: head = "setting attributes for \(p)"
         case .removeExisting: head = "cannot remove \(p)"

@@ -152,9 +152,28 @@ extension String {
     }
 }
 
-/// Quotes a word the way GNU quotes option values: with ‘ ’ in a UTF-8 locale, ' ' otherwise.
-public func localeQuoted(_ word: String) -> String {
-    utf8Locale ? "\u{2018}" + word + "\u{2019}" : "'" + word + "'"
+/// Quotes a word the way GNU quotes option values, and the way gnulib's `quote` names files
+/// (its locale style: "preserving permissions for"): with ‘ ’ in a UTF-8 locale, ' '
+/// otherwise; what must be escaped is a C escape (\n, \033, \377), and a backslash or the
+/// closing quote in the word gets a backslash before it.
+public func localeQuoted(_ word: String) -> String { localeQuoted(bytes: Array(word.utf8)) }
+
+public func localeQuoted(_ path: Path) -> String { localeQuoted(bytes: path.bytes) }
+
+public func localeQuoted(bytes: [UInt8]) -> String {
+    var out: [UInt8] = Array((utf8Locale ? "\u{2018}" : "'").utf8)
+    for unit in QuoteUnit.split(bytes) {
+        switch unit {
+        case .escaped(let bytes): for b in bytes { out += escape(b) }
+        case .shown(let bytes):
+            if bytes == [UInt8(ascii: "\\")] || bytes == (utf8Locale ? [0xE2, 0x80, 0x99] : [UInt8(ascii: "'")]) {
+                out.append(UInt8(ascii: "\\"))
+            }
+            out += bytes
+        }
+    }
+    out += Array((utf8Locale ? "\u{2019}" : "'").utf8)
+    return String(decoding: out, as: UTF8.self)
 }
 
 /// Whether LC_ALL, LC_CTYPE or LANG (the first one set) names a UTF-8 locale.
