@@ -120,9 +120,11 @@ class Case:
                     self.chmods.append(f"chmod {r.choice(['2755', '1777', '700', '750', '4755', '3775', '755'])} {q(p)}")
                 kind = "dir"
             elif roll < 0.85:
+                # Absolute targets stay inside the case's own directory: a copy through a
+                # followed symlink may write, or chmod, what it points to.
                 target = r.choice(
-                    [m for m, _ in made] + ["missing", ".", "..", name, "/etc/hostname", "$PWD/f", "../f"]
-                    if made else ["missing", ".", "..", name, "/etc/hostname", "$PWD/f"])
+                    [m for m, _ in made] + ["missing", ".", "..", name, "$PWD/g", "$PWD/f", "../f"]
+                    if made else ["missing", ".", "..", name, "$PWD/g", "$PWD/f"])
                 tq = q(target) if not target.startswith("$PWD") else '"' + target + '"'
                 self.sh(f"ln -s {tq} {q(p)}")
                 kind = "symlink"
@@ -404,6 +406,17 @@ def main():
     os.chmod(base, 0o755)
     passed = failed = 0
     excused = {}
+    # The cases touch nothing outside their own directories: files of the system stay as they were.
+    def system_files():
+        out = {}
+        for f in ("/etc/hostname", "/etc/hosts", "/etc/passwd", "/etc/group"):
+            try:
+                st = os.stat(f)
+                out[f] = (st.st_mode, st.st_uid, st.st_size, st.st_mtime_ns)
+            except OSError:
+                out[f] = None
+        return out
+    before = system_files()
     try:
         for seed in seeds:
             indices = [a.case] if a.case is not None else range(a.cases)
@@ -429,6 +442,10 @@ def main():
                         print(f"ok   {case.reproducer()}")
     finally:
         subprocess.run(["rm", "-rf", base])
+    for f, was in before.items():
+        if system_files()[f] != was:
+            failed += 1
+            print(f"FAIL a case changed {f}, outside its directory")
     for reason, n in sorted(excused.items()):
         print(f"fuzz: excused {n}: {reason}")
     print(f"fuzz: {passed} passed, {sum(excused.values())} excused, {failed} failed")
