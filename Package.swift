@@ -37,8 +37,11 @@ let package = Package(
                     "-L", Context.packageDirectory + "/Sources/zcp/link",
                     "-Xclang-linker", "-static-libgcc", "-Xclang-linker", "-no-pie",
                     "-use-ld=lld",
-                    "-Xlinker", "--symbol-ordering-file=" + Context.packageDirectory + "/Sources/zcp/link/order.txt",
-                ])
+                ]),
+                // The order names the release build's functions (a debug build's differ).
+                .unsafeFlags(
+                    ["-Xlinker", "--symbol-ordering-file=" + Context.packageDirectory + "/Sources/zcp/link/order.txt"],
+                    .when(configuration: .release)),
             ]),
         // Prints the bash, zsh and fish completions made from the parser's option table.
         .executableTarget(name: "zcp-completions", dependencies: ["ZcpCore"]),

@@ -90,7 +90,7 @@ public final class Walker {
         }
         let threads = depth?.maxThreads ?? jobs
         let directories = (soft - reserved - (threads == 1 ? 2 : perThread * threads)) / perDirectory
-        openDirectoryBudget = max(1, directories)
+        openDirectoryBudget = max(1, directories - 1)  // a level opens its two before its parent parks
         walksByPath = options.recursive && directories < 1
     }
 
