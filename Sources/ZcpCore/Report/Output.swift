@@ -1,41 +1,49 @@
 import Glibc
+import Synchronization
 
 /// A buffered writer on a descriptor (stdout, a report file), flushed when full, on request
 /// and at exit. Terminals are written line by line.
-public final class Output: @unchecked Sendable {  // its buffer changes only under its own lock
+public final class Output: Sendable {
     public let fd: Int32
-    private var buffer: [UInt8] = []
     private let lineBuffered: Bool
-    private let lock = Lock()
-    /// The errno of the first failed write; later writes are dropped.
-    public private(set) var failure: Errno?
+    /// The buffer, and the errno of the first failed write (later writes are dropped).
+    private struct State {
+        var buffer: [UInt8] = []
+        var failure: Errno? = nil
+    }
+    private let state: Mutex<State>
 
     public init(fd: Int32) {
         self.fd = fd
         lineBuffered = isatty(fd) == 1
-        buffer.reserveCapacity(16384)
+        var initial = State()
+        initial.buffer.reserveCapacity(16384)
+        state = Mutex(initial)
     }
 
+    /// The errno of the first failed write.
+    public var failure: Errno? { state.withLock { $0.failure } }
+
     public func write(_ text: String) {
-        lock.locked {
-            buffer.append(contentsOf: text.utf8)
-            if lineBuffered || buffer.count >= 16384 { flushLocked() }
+        state.withLock { s in
+            s.buffer.append(contentsOf: text.utf8)
+            if lineBuffered || s.buffer.count >= 16384 { flush(&s) }
         }
     }
 
-    public func flush() { lock.locked { flushLocked() } }
+    public func flush() { state.withLock { flush(&$0) } }
 
-    private func flushLocked() {
-        guard !buffer.isEmpty else { return }
-        defer { buffer.removeAll(keepingCapacity: true) }
-        guard failure == nil else { return }
+    private func flush(_ s: inout State) {
+        guard !s.buffer.isEmpty else { return }
+        defer { s.buffer.removeAll(keepingCapacity: true) }
+        guard s.failure == nil else { return }
         var done = 0
-        let count = buffer.count
+        let count = s.buffer.count
         while done < count {
-            let n = buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, count - done) }
+            let n = s.buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, count - done) }
             if n < 0 {
                 if errno == EINTR { continue }
-                failure = .current
+                s.failure = .current
                 return
             }
             done += n

@@ -1,6 +1,7 @@
 import Glibc
 
-/// A pthread mutex, for the few places threads share.
+/// A pthread mutex shared by two objects: the reporter and its progress line (whose own thread
+/// draws under it). State that one object guards is kept in Synchronization's Mutex instead.
 /// A pthread mutex at an address that never moves: allocated once, as swift-nio's NIOLock
 /// keeps its lock (a mutex stored inline in a class may be passed to pthread by a temporary
 /// address under Swift's inout rules).
