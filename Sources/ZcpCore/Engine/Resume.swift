@@ -15,7 +15,7 @@ extension RunContext {
     /// from N. A copy that is not such a prefix is emptied (or, a temporary, removed) and
     /// copied whole; the record says why. nil: nothing to resume, copy as usual.
     func resumePoint(
-        _ job: FileJob, st: FileStat, srcFd: Int32, atomic: Bool, worker: Worker,
+        _ job: FileJob, st: FileStat, srcFd: Int32, atomic: Bool, worker: Worker, state: FileState,
         record: inout FileRecord
     ) -> Result<ResumePoint?, CopyError> {
         var found: (fd: Int32, node: Node, size: Int64, sparse: Bool)? = nil
@@ -49,9 +49,9 @@ extension RunContext {
         if f.size > st.size {
             reason = "the copy is longer than the source"
         } else {
-            // Both prefixes through the worker's hashers; the source's digest goes on from
+            // Both prefixes through the file's hashers; the source's digest goes on from
             // there if read_write verifies on the way.
-            let source = worker.sourceHash, copy = worker.copyHash
+            let source = state.sourceHash, copy = state.copyHash
             source.reset()
             copy.reset()
             // A large copy's prefix is hashed on a thread of its own meanwhile (its own buffer).

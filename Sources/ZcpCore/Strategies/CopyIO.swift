@@ -1,14 +1,17 @@
 import Glibc
 import Synchronization
 
-/// What a strategy works with: the syscall table, the two descriptors and the worker's
-/// reusable resources (one buffer, one pipe), so that nothing is allocated per call.
+/// What a strategy works with: the syscall table, the two descriptors, the worker's
+/// reusable resources (one buffer, one pipe), so that nothing is allocated per call, and the
+/// file's own state (`FileState`).
 public struct CopyIO {
     /// The worker's table: held once by the worker, not copied into every file's CopyIO.
     public var sys: Syscalls { worker.sys }
     public let src: Int32
     public let dst: Int32
     let worker: Worker
+    /// What this file's copy keeps while it runs (hashing, zeros skipped, the cache's fate).
+    let file: FileState
     /// --sparse=always: blocks of zeros are left as holes instead of written (read_write only).
     var holesForZeros = false
     /// The devices of the source and of the destination's directory, when known: refusals
@@ -18,15 +21,17 @@ public struct CopyIO {
     /// written as the zeros they read as.
     var destinationIsStream = false
 
-    init(src: Int32, dst: Int32, worker: Worker, holesForZeros: Bool = false) {
+    init(src: Int32, dst: Int32, worker: Worker, file: FileState = FileState(), holesForZeros: Bool = false) {
         self.src = src
         self.dst = dst
         self.worker = worker
+        self.file = file
         self.holesForZeros = holesForZeros
     }
 }
 
-/// Resources one copying thread reuses for every file: the read/write buffer and the splice pipe.
+/// Resources one copying thread reuses for every file: the read/write buffer and the splice
+/// pipe. What belongs to one file's copy is in its `FileState`.
 public final class Worker {
     public let sys: Syscalls
     public static let bufferSize = 128 * 1024
@@ -34,16 +39,6 @@ public final class Worker {
 
     private var storage: UnsafeMutableRawPointer?
     private var pipeFds: (read: Int32, write: Int32)?
-    /// Bytes of zeros left as holes in the current file (--sparse=always).
-    var zeroBytesSkipped: Int64 = 0
-    /// --verify and --resume: the source's digest (fed on the way by read_write when
-    /// `hashing`) and the copy's.
-    lazy var sourceHash = Hasher()
-    lazy var copyHash = Hasher()
-    /// read_write feeds `sourceHash` with what it reads of this file.
-    var hashing = false
-    /// --nocache: what the current file does to the page cache (set by the selector).
-    var cache: CacheKeeper? = nil
     /// What the pipe holds at the most (the kernel's default until F_SETPIPE_SZ succeeds).
     private(set) var pipeCapacity = 65536
 

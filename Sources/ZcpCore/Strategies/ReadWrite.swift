@@ -12,12 +12,12 @@ enum ReadWriteCopier: RangeCopier {
             if let stop = stopRequested(.pread) { return stop }
             let want = chunk(offset, end, cap: Worker.bufferSize)
             let got: Int
-            let uncached = io.worker.cache?.readUncached == true
+            let uncached = io.file.cache?.readUncached == true
             switch retryingEINTR({
                 uncached ? io.sys.readUncached(io.src, buffer, want, offset) : io.sys.pread(io.src, buffer, want, offset)
             }) {
             case .failure(let e) where uncached && e.refusesDontcache:
-                io.worker.cache?.readUncached = false  // this filesystem cannot: plain reads, dropped after
+                io.file.cache?.readUncached = false  // this filesystem cannot: plain reads, dropped after
                 continue
             case .failure(.ESPIPE):
                 // Not seekable (a FIFO or a terminal): read from the current position.
@@ -26,7 +26,7 @@ enum ReadWriteCopier: RangeCopier {
             case .success(0): return .finished(hitEOF: true)
             case .success(let n): got = n
             }
-            if io.worker.hashing { io.worker.sourceHash.saw(buffer, got, at: offset) }
+            if io.file.hashing { io.file.sourceHash.saw(buffer, got, at: offset) }
             if let err = writeSparse(io, buffer, count: got, at: &offset) { return .failed(err) }
         }
         return .finished(hitEOF: false)
@@ -49,7 +49,7 @@ enum ReadWriteCopier: RangeCopier {
             case .failure(let e): return .failed(StrategyFailure(syscall: .read, errno: e, side: .read))
             case .success(0): return .finished(hitEOF: true)
             case .success(let n):
-                if io.worker.hashing { io.worker.sourceHash.saw(buffer, n, at: offset) }
+                if io.file.hashing { io.file.sourceHash.saw(buffer, n, at: offset) }
                 if let err = writeSparse(io, buffer, count: n, at: &offset) { return .failed(err) }
             }
         }
@@ -73,7 +73,7 @@ enum ReadWriteCopier: RangeCopier {
             if n == block && isZero(buffer + i, n) {
                 // A run of zero blocks: skip them all.
                 while end + block <= count && isZero(buffer + end, block) { end += block }
-                io.worker.zeroBytesSkipped += Int64(end - i)
+                io.file.zeroBytesSkipped += Int64(end - i)
                 offset += Int64(end - i)
             } else {
                 // Data: write up to the next zero block.
@@ -105,7 +105,7 @@ enum ReadWriteCopier: RangeCopier {
         var done = 0
         var stream = io.destinationIsStream
         while done < count {
-            let uncached = !stream && io.worker.cache?.writeUncached == true
+            let uncached = !stream && io.file.cache?.writeUncached == true
             let call: Syscall = stream ? .write : uncached ? .pwritev2 : .pwrite
             let result = retryingEINTR {
                 stream
@@ -116,7 +116,7 @@ enum ReadWriteCopier: RangeCopier {
             }
             switch result {
             case .failure(let e) where uncached && e.refusesDontcache:
-                io.worker.cache?.writeUncached = false
+                io.file.cache?.writeUncached = false
             case .failure(.ESPIPE) where !stream: stream = true
             case .failure(let e): return StrategyFailure(syscall: call, errno: e, side: .write)
             case .success(0): return StrategyFailure(syscall: call, errno: .EIO, side: .write)

@@ -44,10 +44,10 @@ struct StrategySelector {
         from start: Int64 = 0, inOrder: Bool = false
     ) -> CopyError? {
         var io = io
-        let hasher: Hasher? = io.worker.hashing ? io.worker.sourceHash : nil
+        let hasher: Hasher? = io.file.hashing ? io.file.sourceHash : nil
         record.reached = start
         io.holesForZeros = holesForZeros && !io.destinationIsStream
-        io.worker.zeroBytesSkipped = 0
+        io.file.zeroBytesSkipped = 0
         record.zeroDetection = holesForZeros
         var chain = unshared ? self.chain.filter { $0 != .copyFileRange } : self.chain
         if stat.kind != .file && !forced {
@@ -61,14 +61,14 @@ struct StrategySelector {
         }
         if nocache && stat.kind == .file {
             let types = (try? io.sys.fsType(io.src).get(), try? io.sys.fsType(io.dst).get())
-            io.worker.cache = CacheKeeper(sourceFsType: types.0, copyFsType: types.1, sourceSize: stat.size)
+            io.file.cache = CacheKeeper(sourceFsType: types.0, copyFsType: types.1, sourceSize: stat.size)
         }
         defer {
-            if var keeper = io.worker.cache {
+            if var keeper = io.file.cache {
                 keeper.settle(io)
                 keeper.dropTail(io)
                 record.cache = keeper.outcome
-                io.worker.cache = nil
+                io.file.cache = nil
             }
         }
         var index = 0
@@ -145,7 +145,7 @@ struct StrategySelector {
             case .success(let x): extent = x
             }
             record.extents += 1
-            io.worker.cache?.beforeExtent(io, end: extent.end)
+            io.file.cache?.beforeExtent(io, end: extent.end)
             var offset = extent.start
             hasher?.hole(upTo: offset)
             while true {
@@ -160,10 +160,10 @@ struct StrategySelector {
                 let before = offset
                 // Under --nocache, one window at a time.
                 let stepEnd =
-                    io.worker.cache == nil ? extent.end : min(extent.end ?? .max, offset.saturatingAdd(CacheKeeper.window))
-                io.worker.cache?.before(io, strategy, from: offset, to: stepEnd ?? offset)
+                    io.file.cache == nil ? extent.end : min(extent.end ?? .max, offset.saturatingAdd(CacheKeeper.window))
+                io.file.cache?.before(io, strategy, from: offset, to: stepEnd ?? offset)
                 let result = Self.run(strategy, io, offset: &offset, end: stepEnd)
-                io.worker.cache?.after(io, strategy, from: before, to: offset)
+                io.file.cache?.after(io, strategy, from: before, to: offset)
                 record.add(offset - before, by: strategy)
                 if strategy != .readWrite && offset > before { hasher?.breakOff() }
                 reached = offset
@@ -206,9 +206,9 @@ struct StrategySelector {
             }
         }
         // Zeros --sparse=always left as holes were read, not written: holes, not bytes.
-        record.add(-io.worker.zeroBytesSkipped, by: .readWrite)
-        record.holeBytes = (walker.seeksHoles ? max(0, stat.size - walker.dataBytes) : 0) + io.worker.zeroBytesSkipped
-        if io.holesForZeros && io.worker.zeroBytesSkipped > 0 {
+        record.add(-io.file.zeroBytesSkipped, by: .readWrite)
+        record.holeBytes = (walker.seeksHoles ? max(0, stat.size - walker.dataBytes) : 0) + io.file.zeroBytesSkipped
+        if io.holesForZeros && io.file.zeroBytesSkipped > 0 {
             // Zeros left unwritten at the end would leave the file short: the size makes them.
             if case .failure(let e) = retryingEINTR({ io.sys.ftruncate(io.dst, reached) }) {
                 return CopyError(.extend, record.dest, errno: e, syscall: .ftruncate, offset: reached)

@@ -282,7 +282,7 @@ public final class Walker {
                 to: src.at, named: src.path, at: dst, replacing: existing != nil && options.force,
                 follow: follow)
         } else if asRegular {
-            record.error = context.copyRegularFile(job, record: &record, worker: worker)
+            record.error = RegularFileCopy(context: context, job: job, worker: worker).run(record: &record)
         } else if st.kind == .symlink {
             record.error = copySymlink(src, st, to: dst, existing: existing, record: &record)
         } else {

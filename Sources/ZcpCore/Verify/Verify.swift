@@ -6,7 +6,7 @@ extension RunContext {
     /// moved all of them, else from reading the source again; holes are hashed as zeros and
     /// never read. Fills the record; a mismatch or a failed read is the file's error.
     func verify(
-        srcFd: Int32, st: FileStat, dstFd: Int32, job: FileJob, worker: Worker,
+        srcFd: Int32, st: FileStat, dstFd: Int32, job: FileJob, worker: Worker, state: FileState,
         record: inout FileRecord
     ) -> CopyError? {
         let src = job.source.path, dst = job.dest.path
@@ -23,11 +23,11 @@ extension RunContext {
         }
         _ = sys.dropCache(dstFd, 0, 0)
 
-        let source = worker.sourceHash
-        if worker.hashing && !source.broken && !record.sourceChanged {
+        let source = state.sourceHash
+        if state.hashing && !source.broken && !record.sourceChanged {
             source.hole(upTo: st.size)  // a hole at the end
         }
-        if !worker.hashing || source.broken || record.sourceChanged || source.position != copied.size {
+        if !state.hashing || source.broken || record.sourceChanged || source.position != copied.size {
             guard st.kind == .file else { return nil }  // a stream cannot be read twice
             source.reset()
             if case .failure(let e) = source.read(
@@ -37,7 +37,7 @@ extension RunContext {
                 return CopyError(.read, src, errno: e, syscall: .pread, offset: source.position)
             }
         }
-        let copy = worker.copyHash
+        let copy = state.copyHash
         copy.reset()
         if case .failure(let e) = copy.read(
             dstFd, to: copied.size, sparse: copied.looksSparse, uncached: true, sys: sys,
