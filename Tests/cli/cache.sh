@@ -30,6 +30,7 @@ for s in auto cfr sendfile splice rw; do
 done
 
 # What was cached before stays cached: the first 24 MiB read beforehand.
+ra_kb=$(cat "/sys/class/bdi/$(mountpoint -d "$E")/read_ahead_kb" 2>/dev/null || echo 128)
 for s in cfr rw; do
     rm -f "$E/out"; uncache "$E/src"
     dd if="$E/src" of=/dev/null bs=1M count=24 status=none
@@ -37,8 +38,11 @@ for s in cfr rw; do
     "$ZCP" --nocache --strategy=$s "$E/src" "$E/out"
     check "$s: pages cached before the copy stay cached" test "$(cached "$E/src")" -ge $((24 * MiB))
     after=$(cached "$E/src")
-    # (a few pages readahead still had under I/O when their window was dropped may stay)
-    check "$s: and hardly more than were ($before bytes before, $after after)" test "$after" -le $((before + 256 * 1024))
+    # Pages still being read when their window is dropped cannot be dropped (the kernel skips
+    # locked pages): at most the one readahead window under way at the end may stay, more of
+    # it the slower the disk answers (under load). The bound is that window, not a timing.
+    check "$s: and no more than were, but one readahead window ($before bytes before, $after after, window $((ra_kb * 1024)))" \
+        test "$after" -le $((before + ra_kb * 1024 + 256 * 1024))
     check "$s: the copy left uncached" test "$(cached "$E/out")" -le $MiB
 done
 
