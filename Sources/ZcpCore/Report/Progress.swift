@@ -1,66 +1,85 @@
 import CZcp
 import Glibc
+import Synchronization
 
 /// --progress: one line on stderr, redrawn five times a second by its own thread: bytes done
 /// of the total, files, rate, time left and the file being copied. Drawn only when stderr is
-/// a terminal. The reporter erases it before any other line goes out, under its lock, so
-/// `-v` lines and messages never share a line with it.
-final class ProgressLine: @unchecked Sendable {  // its state changes only under the reporter's lock
-    private let lock: Lock
+/// a terminal. Every other line that goes to the terminal is written inside `erased`, under
+/// the line's own mutex, so `-v` lines and messages never share a line with it.
+final class ProgressLine: Sendable {
+    private struct State {
+        var stopping = false
+        /// Something is on the terminal's current line.
+        var drawn = false
+        var totalBytes: Int128 = 0
+        var totalFiles = 0
+        var filesDone = 0
+        var current: Path? = nil
+    }
+    private let state = Mutex(State())
+    private let thread = Mutex<pthread_t?>(nil)
     private let started = zcp_monotonic_ns()
     private let bytesAtStart = zcp_progress_bytes()
-    private var thread: pthread_t?
-    private var stopping = false
-    /// Something is on the terminal's current line.
-    private var drawn = false
 
-    var totalBytes: Int128 = 0
-    var totalFiles = 0
-    var filesDone = 0
-    var current: Path? = nil
-
-    init(lock: Lock) { self.lock = lock }
-
-    func start() {
-        thread = spawnThread { [self] in tick() }
+    /// Starts drawing, with what the copy will move.
+    func start(bytes: Int128, files: Int) {
+        state.withLock {
+            $0.totalBytes = bytes
+            $0.totalFiles = files
+        }
+        let t = spawnThread { [self] in tick() }
+        thread.withLock { $0 = t }
     }
 
     /// Ends the thread and leaves the terminal line empty.
     func stop() {
-        lock.locked { stopping = true }
-        if let thread { pthread_join(thread, nil) }
-        thread = nil
-        lock.locked { eraseLocked() }
+        state.withLock { $0.stopping = true }
+        if let t = thread.withLock({ $0 }) { pthread_join(t, nil) }
+        thread.withLock { $0 = nil }
+        state.withLock { erase(&$0) }
+    }
+
+    func fileDone() { state.withLock { $0.filesDone += 1 } }
+
+    /// The file now being copied.
+    func setCurrent(_ path: Path) { state.withLock { $0.current = path } }
+
+    /// Runs `write` (a line for the terminal) with the progress line erased, and not drawn
+    /// again until it is done.
+    func erased(_ write: () -> Void) {
+        state.withLock { s in
+            erase(&s)
+            write()
+        }
     }
 
     private func tick() {
         while true {
             zcp_sleep_ms(200)
-            let done = lock.locked { () -> Bool in
-                if stopping { return true }
-                drawLocked()
+            let done = state.withLock { s -> Bool in
+                if s.stopping { return true }
+                draw(&s)
                 return false
             }
             if done { return }
         }
     }
 
-    /// Clears the line (the caller holds the lock).
-    func eraseLocked() {
-        guard drawn else { return }
+    private func erase(_ s: inout State) {
+        guard s.drawn else { return }
         writeStderr("\r\u{1B}[K")
-        drawn = false
+        s.drawn = false
     }
 
-    private func drawLocked() {
+    private func draw(_ s: inout State) {
         let text = Self.text(
-            bytes: zcp_progress_bytes() - bytesAtStart, total: totalBytes, files: filesDone,
-            totalFiles: totalFiles, elapsedNs: zcp_monotonic_ns() - started, current: current)
+            bytes: zcp_progress_bytes() - bytesAtStart, total: s.totalBytes, files: s.filesDone,
+            totalFiles: s.totalFiles, elapsedNs: zcp_monotonic_ns() - started, current: s.current)
         let width = Int(zcp_terminal_width(2))
         var line = text
         if width > 1 && line.count >= width { line = String(line.prefix(width - 1)) }
         writeStderr("\r" + line + "\u{1B}[K")
-        drawn = true
+        s.drawn = true
     }
 
     /// The line's text, without terminal controls.

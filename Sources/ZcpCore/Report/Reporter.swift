@@ -1,9 +1,10 @@
 import CZcp
 import Glibc
+import Synchronization
 
 /// Where every finished object is told: `-v` and `--debug` lines on stdout, the JSON-lines
 /// report, the `--stats` totals, and error messages on stderr. Safe to call from workers.
-public final class Reporter: @unchecked Sendable {  // mutable state only under `lock`
+public final class Reporter: Sendable {
     public let program: String
     private let verbose: Bool
     private let debug: Bool
@@ -11,20 +12,23 @@ public final class Reporter: @unchecked Sendable {  // mutable state only under 
     private let attributesOnly: Bool
     private let stats: Bool
     private let stdout: Output
-    private var report: Output?
-    private let lock = Lock()
+    private let report: Output?
     private let started = zcp_monotonic_ns()
     /// --progress on a terminal.
     private let progress: ProgressLine?
     /// -v lines go to the terminal the progress line is on: erase it first.
     private let stdoutIsTerminal: Bool
 
-    private var files = 0
-    private var bytes: Int128 = 0  // any number of exabyte files
-    private var errors = 0
-    private var filesByStrategy = [Int](repeating: 0, count: StrategyTable.all.count)
-    private var emptyFiles = 0
-    private var verified = 0, mismatches = 0, complete = 0, resumed = 0
+    /// The --stats totals, from every thread that finishes a file.
+    private struct Totals {
+        var files = 0
+        var bytes: Int128 = 0  // any number of exabyte files
+        var errors = 0
+        var filesByStrategy = [Int](repeating: 0, count: StrategyTable.all.count)
+        var emptyFiles = 0
+        var verified = 0, mismatches = 0, complete = 0, resumed = 0
+    }
+    private let totals = Mutex(Totals())
 
     public init(program: String, options: Options, stdout: Output, report: Output?) {
         self.program = program
@@ -34,7 +38,7 @@ public final class Reporter: @unchecked Sendable {  // mutable state only under 
         stats = options.stats
         self.stdout = stdout
         self.report = report
-        progress = options.progress && zcp_isatty(2) == 1 ? ProgressLine(lock: lock) : nil
+        progress = options.progress && zcp_isatty(2) == 1 ? ProgressLine() : nil
         stdoutIsTerminal = zcp_isatty(stdout.fd) == 1
     }
 
@@ -43,32 +47,30 @@ public final class Reporter: @unchecked Sendable {  // mutable state only under 
 
     /// Starts the progress line with what the copy will move.
     public func startProgress(bytes: Int128, files: Int) {
-        guard let progress else { return }
-        lock.locked {
-            progress.totalBytes = bytes
-            progress.totalFiles = files
-        }
-        progress.start()
+        progress?.start(bytes: bytes, files: files)
     }
 
     /// The file now being copied, for the progress line.
     func starting(_ path: Path) {
-        guard let progress else { return }
-        lock.locked { progress.current = path }
+        progress?.setCurrent(path)
     }
 
-    private func clearForStdoutLocked() {
-        if stdoutIsTerminal { progress?.eraseLocked() }
+    /// Writes a line to stdout; on the terminal the progress line is on, it is erased first
+    /// and not drawn again while the line goes out.
+    private func writeStdout(_ text: String) {
+        if stdoutIsTerminal, let progress { progress.erased { stdout.write(text) } } else { stdout.write(text) }
+    }
+
+    /// Writes a message to stderr, where the progress line is: erased first.
+    private func writeMessage(_ text: String) {
+        if let progress { progress.erased { writeStderr(text) } } else { writeStderr(text) }
     }
 
     /// The `-v` line of an object whose record comes later (a directory, before its contents).
     public func announce(_ r: FileRecord) {
         guard verbose && !r.quiet else { return }
         let line = Self.verboseLine(r)
-        lock.locked {
-            clearForStdoutLocked()
-            stdout.write(line)
-        }
+        writeStdout(line)
     }
 
     /// `'a' -> 'b'`, with the backup made on the way.
@@ -81,19 +83,13 @@ public final class Reporter: @unchecked Sendable {  // mutable state only under 
     /// -v: a failed copy's backup got its name back.
     public func unbackedUp(_ backup: Path, to dest: Path) {
         guard verbose else { return }
-        lock.locked {
-            clearForStdoutLocked()
-            stdout.write(quoted(backup) + " -> " + quoted(dest) + " (unbackup)\n")
-        }
+        writeStdout(quoted(backup) + " -> " + quoted(dest) + " (unbackup)\n")
     }
 
     /// -v: a destination was removed before being made again (GNU's "removed 'x'").
     public func removed(_ dest: Path) {
         guard verbose else { return }
-        lock.locked {
-            clearForStdoutLocked()
-            stdout.write("removed " + quoted(dest) + "\n")
-        }
+        writeStdout("removed " + quoted(dest) + "\n")
     }
 
     /// One object is done (copied, or failed): tell everyone who listens. `announced`: its
@@ -108,30 +104,29 @@ public final class Reporter: @unchecked Sendable {  // mutable state only under 
         } else if debug && !r.quiet && r.kind == .file && !attributesOnly && r.printsVerboseLine {
             text += Self.debugLine(r) + "\n"
         }
-        lock.locked {
-            if !text.isEmpty {
-                clearForStdoutLocked()
-                stdout.write(text)
-            }
-            if r.kind != .dir, let progress { progress.filesDone += 1 }
-            switch r.verify {
-            case .ok?: verified += 1
-            case .mismatch?: mismatches += 1
-            case nil: break
-            }
-            if case .resumed? = r.resume, r.status == .ok { resumed += 1 }
-            if r.resume == .complete {
-                complete += 1
-            } else if r.kind == .file && !r.quiet {
-                if r.status == .ok {
-                    files += 1
-                    bytes += Int128(r.bytes)
-                    if let s = r.strategy { filesByStrategy[s.rawValue] += 1 } else { emptyFiles += 1 }
+        if !text.isEmpty { writeStdout(text) }
+        if r.kind != .dir { progress?.fileDone() }
+        if stats {
+            totals.withLock { t in
+                switch r.verify {
+                case .ok?: t.verified += 1
+                case .mismatch?: t.mismatches += 1
+                case nil: break
                 }
+                if case .resumed? = r.resume, r.status == .ok { t.resumed += 1 }
+                if r.resume == .complete {
+                    t.complete += 1
+                } else if r.kind == .file && !r.quiet {
+                    if r.status == .ok {
+                        t.files += 1
+                        t.bytes += Int128(r.bytes)
+                        if let s = r.strategy { t.filesByStrategy[s.rawValue] += 1 } else { t.emptyFiles += 1 }
+                    }
+                }
+                if r.status == .error { t.errors += 1 }
             }
-            if r.status == .error { errors += 1 }
-            if let report, !r.quiet { report.write(JSON.line(for: r)) }
         }
+        if let report, !r.quiet { report.write(JSON.line(for: r)) }
     }
 
     /// --debug: an existing destination was left as it was (-n, -u, --update=none, -i declined).
@@ -143,18 +138,12 @@ public final class Reporter: @unchecked Sendable {  // mutable state only under 
     /// --debug's "WORD 'path'" line.
     private func debugNote(_ word: String, _ path: Path) {
         guard debug else { return }
-        lock.locked {
-            clearForStdoutLocked()
-            stdout.write(word + " " + quoted(path) + "\n")
-        }
+        writeStdout(word + " " + quoted(path) + "\n")
     }
 
     /// A line on stdout as it is (GNU's --parents -v lines are not quoted).
     public func plain(_ line: String) {
-        lock.locked {
-            clearForStdoutLocked()
-            stdout.write(line + "\n")
-        }
+        writeStdout(line + "\n")
     }
 
     /// An error message on stderr, GNU-shaped.
@@ -165,50 +154,45 @@ public final class Reporter: @unchecked Sendable {  // mutable state only under 
         } else if let dest = e.incompleteDestination, e.what != .interrupted {
             text += program + ": " + quoted(dest) + " was overwritten in place and may be incomplete\n"
         }
-        lock.locked {
-            progress?.eraseLocked()
-            writeStderr(text)
-        }
+        writeMessage(text)
     }
 
     public func message(_ text: String) {
-        lock.locked {
-            progress?.eraseLocked()
-            writeStderr(program + ": " + text + "\n")
-        }
+        writeMessage(program + ": " + text + "\n")
     }
 
     /// Flushes outputs and prints the totals; returns false when an output could not be written.
     public func close() -> Bool {
         progress?.stop()
         var ok = true
-        lock.locked {
-            stdout.flush()
-            if let report {
-                report.flush()
-                if let e = report.failure {
-                    writeStderr(program + ": error writing report: \(e.message)\n")
-                    ok = false
-                }
-                if report.fd > 2 { Glibc.close(report.fd) }
-            }
-            if let e = stdout.failure {
-                writeStderr(program + ": write error: \(e.message)\n")
+        stdout.flush()
+        if let report {
+            report.flush()
+            if let e = report.failure {
+                writeStderr(program + ": error writing report: \(e.message)\n")
                 ok = false
             }
+            if report.fd > 2 { Glibc.close(report.fd) }
+        }
+        if let e = stdout.failure {
+            writeStderr(program + ": write error: \(e.message)\n")
+            ok = false
         }
         if stats { writeStderr(statsLine() + "\n") }
         return ok
     }
 
     func statsLine() -> String {
+        let t = totals.withLock { $0 }
+        let (files, bytes, errors, emptyFiles) = (t.files, t.bytes, t.errors, t.emptyFiles)
+        let (verified, mismatches, complete, resumed) = (t.verified, t.mismatches, t.complete, t.resumed)
         let seconds = Double(zcp_monotonic_ns() - started) / 1e9
         let rate = seconds > 0 ? Double(bytes) / 1e6 / seconds : 0
         var line = "\(program): \(files) files, \(bytes) bytes in \(formatFixed(seconds, decimals: 3)) s"
         line += " (\(formatFixed(rate, decimals: 1)) MB/s)"
         var parts: [String] = []
-        for s in StrategyID.allCases where filesByStrategy[s.rawValue] > 0 {
-            parts.append("\(s.name): \(filesByStrategy[s.rawValue])")
+        for s in StrategyID.allCases where t.filesByStrategy[s.rawValue] > 0 {
+            parts.append("\(s.name): \(t.filesByStrategy[s.rawValue])")
         }
         if emptyFiles > 0 { parts.append("none: \(emptyFiles)") }
         if !parts.isEmpty { line += "; " + parts.joined(separator: ", ") }
