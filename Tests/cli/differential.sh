@@ -285,6 +285,18 @@ if mount_tmpfs "$WORK/selfsub" 64M; then
 else
     bad "cannot mount a tmpfs for the copies into a subdirectory"
 fi
+# A filesystem that refuses chmod but keeps ACLs (bindfs --chmod-deny): GNU sets a preserved
+# mode as the access ACL that says just that mode, and succeeds.
+S="$WORK/nochmod-src"   # the sources, outside the mount (chmod is refused in it)
+mkdir -p "$S/sd"; printf 'x\n' > "$S/sd/f"; chmod 604 "$S/sd/f"; chmod 750 "$S/sd"; printf 'y\n' > "$S/g"; chmod 640 "$S/g"
+mkdir -p "$WORK/nochmod-back" "$WORK/nochmod"
+if bindfs --chmod-deny "$WORK/nochmod-back" "$WORK/nochmod" 2>/dev/null; then
+    MOUNTS+=("$WORK/nochmod")
+    DIFF_DIR="$WORK/nochmod" differ "chmod refused, ACLs kept: -p" true -- -p "$S/g" h
+    DIFF_DIR="$WORK/nochmod" differ "chmod refused, ACLs kept: -a" true -- -a "$S/sd" sd2
+else
+    bad "bindfs --chmod-deny mount"
+fi
 # A suffix is bytes: one that is not UTF-8 ends the backup's name as given.
 suffix_bytes() { echo new > a; echo old > c; }
 differ "-S with a byte that is not UTF-8" suffix_bytes -- -b -S "$(printf '\377')" a c

@@ -171,10 +171,31 @@ struct Metadata {
             case .symlink: r = .success(())
             }
             let call: Syscall = if case .descriptor = target { .fchmod } else { .chmod }
-            if case .failure(let e) = r { chmodFailure = CopyError(.preservePermissions, path, errno: e, syscall: call) }
+            if case .failure(let e) = r, !setAsACL(mode, target: target, refused: e) {
+                chmodFailure = CopyError(.preservePermissions, path, errno: e, syscall: call)
+            }
         }
         if preserve.mode { note("mode", aclFailure ?? chmodFailure) } else if let chmodFailure { note("mode", chmodFailure) }
         return first
+    }
+
+    /// chmod was refused (bindfs --chmod-deny refuses it, and keeps ACLs): GNU sets a mode as
+    /// the access ACL that says just that mode, which changes only the permission bits. Tried
+    /// when the set-id and sticky bits are already what they should be.
+    private func setAsACL(_ mode: UInt32, target: MetadataTarget, refused: Errno) -> Bool {
+        guard refused == .EPERM, case .success(let now) = stat(target), now.permissions & 0o7000 == mode & 0o7000 else {
+            return false
+        }
+        let to: XattrTarget
+        switch target {
+        case .descriptor(_, let fd): to = .fd(fd)
+        case .name(_, let at): to = .path(at.fullName)
+        case .symlink: return false
+        }
+        guard case .success = sys.setModeACL(to, mode),
+            case .success(let after) = stat(target), after.permissions == mode
+        else { return false }
+        return true
     }
 
     private func stat(_ target: MetadataTarget) -> SysResult<FileStat> {

@@ -62,3 +62,15 @@ func liveCopyACL(from: XattrTarget, to: XattrTarget, kind: ACLKind) -> SysResult
     }
     return rc == 0 ? .success(.copied) : .failure(.current)
 }
+
+/// The access ACL equivalent to `mode`'s permission bits (libacl's acl_from_mode), set on the file.
+func liveSetModeACL(_ to: XattrTarget, mode: UInt32) -> SysResult<Void> {
+    guard let acl = acl_from_mode(mode_t(mode & 0o777)) else { return .failure(.current) }
+    defer { acl_free(UnsafeMutableRawPointer(acl)) }
+    let rc: Int32
+    switch to {
+    case .fd(let fd): rc = acl_set_fd(fd, acl)
+    case .path(let p): rc = p.withCString { acl_set_file($0, acl_type_t(ACL_TYPE_ACCESS), acl) }
+    }
+    return rc == 0 ? .success(()) : .failure(.current)
+}

@@ -77,6 +77,9 @@ public struct Syscalls: Sendable {
         @Sendable (_ fd: Int32, _ offset: Int64, _ length: Int64, _ pages: UnsafeMutablePointer<UInt8>) -> SysResult<Void>
     /// Copies a POSIX ACL through libacl (see ACL.swift).
     public var copyACL: @Sendable (_ from: XattrTarget, _ to: XattrTarget, _ kind: ACLKind) -> SysResult<ACLCopy>
+    /// Sets permission bits as the access ACL that says just them (acl_from_mode): how GNU
+    /// sets a mode, which works where chmod is refused but ACLs are kept (bindfs --chmod-deny).
+    public var setModeACL: @Sendable (_ to: XattrTarget, _ mode: UInt32) -> SysResult<Void>
     /// Extended attributes of an open file, or of a name without following a symlink.
     public var listXattrs: @Sendable (_ target: XattrTarget) -> SysResult<[[UInt8]]>
     public var getXattr: @Sendable (_ target: XattrTarget, _ name: [UInt8]) -> SysResult<[UInt8]>
@@ -193,6 +196,7 @@ extension Syscalls {
         },
         resident: { fd, offset, length, pages in nothingOrErrno(zcp_resident(fd, offset, length, pages)) },
         copyACL: { from, to, kind in liveCopyACL(from: from, to: to, kind: kind) },
+        setModeACL: { to, mode in liveSetModeACL(to, mode: mode) },
         listXattrs: { target in
             let list = growingBuffer { buf, size in
                 switch target {
