@@ -64,7 +64,6 @@ struct RegularFileCopy {
         // --verify reads the copy back, --resume its prefix.
         let access = (options.verify || options.resume) && !options.attributesOnly ? O_RDWR : O_WRONLY
         var resumeAt: Int64 = 0
-        state.hashing = false
         if options.resume && !options.attributesOnly && st.kind == .file {
             switch context.resumePoint(job, st: st, srcFd: srcFd, atomic: atomic, worker: worker, state: state, record: &record) {
             case .failure(let e): return e
@@ -162,7 +161,7 @@ struct RegularFileCopy {
         if let d = existing, !atomic, [.fifo, .char, .block, .socket].contains(d.kind) { io.destinationIsStream = true }
         if options.verify && !options.attributesOnly {
             // read_write hashes the source on the way (a resumed copy's digest goes on from
-            // the prefix --resume hashed).
+            // the prefix --resume hashed; a prefix that did not match is forgotten).
             if resumeAt == 0 { state.sourceHash.reset() }
             state.hashing = true
         }
@@ -178,7 +177,6 @@ struct RegularFileCopy {
         if failure == nil && options.verify && !options.attributesOnly {
             failure = context.verify(srcFd: srcFd, st: st, dstFd: dstFd, job: job, worker: worker, state: state, record: &record)
         }
-        state.hashing = false
         if let f = failure, options.partial, !f.isMetadata, !f.isVerifyMismatch, created || existing != nil,
             record.reached > 0 || !created, !options.attributesOnly
         {

@@ -171,7 +171,7 @@ struct Metadata {
             case .symlink: r = .success(())
             }
             let call: Syscall = if case .descriptor = target { .fchmod } else { .chmod }
-            if case .failure(let e) = r, !setAsACL(mode, target: target, refused: e) {
+            if case .failure(let e) = r, !setAsACL(mode, on: to, target: target, refused: e) {
                 chmodFailure = CopyError(.preservePermissions, path, errno: e, syscall: call)
             }
         }
@@ -182,15 +182,9 @@ struct Metadata {
     /// chmod was refused (bindfs --chmod-deny refuses it, and keeps ACLs): GNU sets a mode as
     /// the access ACL that says just that mode, which changes only the permission bits. Tried
     /// when the set-id and sticky bits are already what they should be.
-    private func setAsACL(_ mode: UInt32, target: MetadataTarget, refused: Errno) -> Bool {
+    private func setAsACL(_ mode: UInt32, on to: XattrTarget, target: MetadataTarget, refused: Errno) -> Bool {
         guard refused == .EPERM, case .success(let now) = stat(target), now.permissions & 0o7000 == mode & 0o7000 else {
             return false
-        }
-        let to: XattrTarget
-        switch target {
-        case .descriptor(_, let fd): to = .fd(fd)
-        case .name(_, let at): to = .path(at.fullName)
-        case .symlink: return false
         }
         guard case .success = sys.setModeACL(to, mode),
             case .success(let after) = stat(target), after.permissions == mode
@@ -260,23 +254,16 @@ struct Metadata {
             let wanted = (made & 0o7000) | ((defaultModes ? 0o777 : st.permissions & 0o777) & ~umask)
             return wanted != made & 0o7777 ? wanted : nil
         }
-        if case .name(_, let at) = target, defaultModes {
-            // A special file: the default permissions, and the set-id and sticky bits that
-            // mknod took from the source and chown left (GNU sets them as an access ACL, which
-            // leaves those bits alone).
+        if case .name(_, let at) = target, defaultModes || preserve.ownership {
+            // A special file keeps the set-id and sticky bits mknod took from the source and
+            // chown left, and gets the default permissions (GNU sets them as an access ACL,
+            // which leaves those bits alone) or, made closed to others, the source's.
             var now = created ?? 0
             if case .success(let s) = sys.stat(at, false) { now = s.permissions }
-            let wanted = (now & 0o7000) | (0o666 & ~umask)
+            let wanted = (now & 0o7000) | ((defaultModes ? 0o666 : st.permissions & 0o777) & ~umask)
             return wanted != now ? wanted : nil
         }
         if defaultModes { return 0o666 & ~umask }
-        if case .name(_, let at) = target, preserve.ownership {
-            // A special file made closed to others: open it up now, keeping the set-id bits
-            // that chown left.
-            var now = created ?? 0
-            if case .success(let s) = sys.stat(at, false) { now = s.permissions }
-            return (now & 0o7000) | (st.permissions & 0o777 & ~umask)
-        }
         if case .name = target { return nil }
         let wanted = st.permissions & 0o777 & ~umask
         // Created owner-only while the data moved (when ownership is kept): widen now.
