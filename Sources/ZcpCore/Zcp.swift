@@ -48,16 +48,67 @@ public enum Zcp {
             let ok = StrategyComparison(options: options, sys: sys, reporter: reporter, runs: runs).run()
             return reporter.close() && ok ? 0 : 1
         }
-        let copier = Walker(options: options, sys: sys, reporter: reporter)
+        var snapshot: SnapshotPlan? = nil
+        if !options.snapshotDirs.isEmpty {
+            switch SnapshotPlan.open(options, base: snapshotBase(options, sys: sys), sys: sys) {
+            case .failure(let e):
+                reporter.error(e)
+                _ = reporter.close()
+                return 1
+            case .success(let plan): snapshot = plan
+            }
+        }
+        var manifest: Manifest? = nil
+        if let path = options.manifestPath {
+            if path.bytes == Array("-".utf8) {
+                manifest = Manifest(hash: options.manifestHash, output: stdout)
+            } else {
+                switch sys.open(At(path), O_WRONLY | O_CREAT | O_TRUNC, 0o666) {
+                case .success(let fd): manifest = Manifest(hash: options.manifestHash, output: Output(fd: fd))
+                case .failure(let e):
+                    reporter.error(CopyError(.manifest, path, errno: e, syscall: .open))
+                    _ = reporter.close()
+                    return 1
+                }
+            }
+        }
+        let copier = Walker(options: options, sys: sys, reporter: reporter, snapshot: snapshot, manifest: manifest)
         if reporter.showsProgress {
             let plan = ProgressPlan(sys: sys, options: options).measure(options.sources)
             reporter.startProgress(bytes: plan.bytes, files: plan.files)
         }
         var ok = run(copier, options: options, sys: sys, reporter: reporter)
         copier.finish()
+        if let manifest {
+            manifest.output.flush()
+            if let e = manifest.output.failure {
+                reporter.error(CopyError(.manifest, options.manifestPath!, errno: e, syscall: .write))
+                ok = false
+            }
+            if manifest.output.fd > 2 { _ = sys.close(manifest.output.fd) }
+        }
         if !reporter.close() { ok = false }
         if let signal = stopSignal { return 128 + signal }
         return ok && !copier.failed ? 0 : 1
+    }
+
+    /// The destination directory that --link-dest and --reflink-dest names are relative to
+    /// (rsync's rule): the target directory; DEST for a directory copied to a new DEST; DEST's
+    /// directory for a file. One that does not exist yet is reached through its parent: a
+    /// relative DIR is then joined with it by name (`daily.0/../daily.1` is `daily.1`).
+    static func snapshotBase(_ options: Options, sys: Syscalls) -> Path {
+        var directory = options.targetDirectory
+        if directory == nil, !options.noTargetDirectory, let dest = options.destination,
+            case .success(let st) = sys.stat(At(dest), true), st.isDirectory, options.sources.count >= 1
+        {
+            directory = dest
+        }
+        var sourceIsDirectory = false
+        if let first = options.sources.first, case .success(let st) = sys.stat(At(first), true) {
+            sourceIsDirectory = st.isDirectory
+        }
+        return SnapshotPlan.base(
+            destinationDirectory: directory, destination: options.destination, sourceIsDirectory: sourceIsDirectory)
     }
 
     /// Decides where each source goes (into a directory, or onto DEST) and copies it.

@@ -24,7 +24,7 @@ public struct OptionSpec: Sendable {
     /// Which `Values` an option has, without building any list: every run makes the table,
     /// only the completion generator asks for the words.
     enum ValueKind: Sendable {
-        case text, file, directory, backup, reflink, sparse, update, attributes, strategies, jobs, runs
+        case text, file, directory, backup, reflink, sparse, update, attributes, strategies, jobs, runs, manifestHash, seconds
     }
 
     /// The long name ("" when there is none), kept as the literal in the binary: getopt's
@@ -51,6 +51,8 @@ public struct OptionSpec: Sendable {
         case .strategies: return .list(["auto"] + StrategyID.allCases.map { $0.name })
         case .jobs: return .number(["1", "2", "4", "8", "16", "32"])
         case .runs: return .number(["1", "3", "5", "10"])
+        case .manifestHash: return .words(CommandLineParser.manifestHashWords.map { $0.0 })
+        case .seconds: return .number(["0", "1", "2"])
         }
     }
     /// An option without a value.
@@ -76,6 +78,7 @@ public struct OptionSpec: Sendable {
     /// Each use adds to the others (the parser appends), rather than the last one winning.
     public var repeatable: Bool {
         code == CommandLineParser.Long.exclude.rawValue || code == CommandLineParser.Long.excludeFrom.rawValue
+            || code == CommandLineParser.Long.linkDest.rawValue || code == CommandLineParser.Long.reflinkDest.rawValue
     }
 
     var getoptArgument: Int32 {
@@ -103,6 +106,9 @@ public enum OptionTable {
         OptionSpec(
             "compare-strategies", nil, .optional, .runs, code: .compareStrategies,
             "time each strategy copying SOURCE into DIRECTORY and print a table"),
+        OptionSpec(
+            "checksum", code: .checksum,
+            "with --link-dest/--reflink-dest, equal content (XXH3-128) instead of equal mtime decides"),
         OptionSpec("copy-contents", code: .copyContents, "read special files as data when copying recursively"),
         OptionSpec("", "d", "same as --no-dereference --preserve=links"),
         OptionSpec("debug", code: .debug, "say how each file was copied: strategy, fallbacks, sparse detection"),
@@ -124,8 +130,20 @@ public enum OptionTable {
             "jobs", "j", .required, .jobs,
             "copy the files of a tree with N threads"),
         OptionSpec("link", "l", "make hard links instead of copying"),
+        OptionSpec(
+            "link-dest", nil, .required, .directory, code: .linkDest,
+            "hard-link files unchanged since the snapshot DIR instead of copying them (repeatable)"),
         OptionSpec("dereference", "L", "always follow symbolic links in SOURCE"),
         OptionSpec("no-clobber", "n", "never overwrite an existing file"),
+        OptionSpec(
+            "manifest", nil, .required, .file, code: .manifest,
+            "write a checksum line per regular file copied to FILE, as xxhsum or sha256sum do"),
+        OptionSpec(
+            "manifest-hash", nil, .required, .manifestHash, code: .manifestHash,
+            "the manifest's digest: xxh128 (default) or sha256"),
+        OptionSpec(
+            "modify-window", nil, .required, .seconds, code: .modifyWindow,
+            "mtimes this many seconds apart count as equal for --link-dest"),
         OptionSpec("nocache", code: .nocache, "copy without filling the page cache"),
         OptionSpec("partial", code: .partial, "keep what a failed or stopped copy wrote"),
         OptionSpec("no-dereference", "P", "never follow symbolic links in SOURCE"),
@@ -142,6 +160,9 @@ public enum OptionTable {
         OptionSpec(
             "reflink", nil, .optional, .reflink, code: .reflink,
             "clone data blocks"),
+        OptionSpec(
+            "reflink-dest", nil, .required, .directory, code: .reflinkDest,
+            "clone the data of files unchanged since the snapshot DIR instead of copying it (repeatable)"),
         OptionSpec("remove-destination", code: .removeDestination, "remove each existing destination before opening it"),
         OptionSpec("resume", code: .resume, "skip complete destinations, continue those holding a prefix of SOURCE"),
         OptionSpec("report", nil, .required, .file, code: .report, "write one JSON object per copied object to FILE"),

@@ -104,6 +104,21 @@ public struct Options: Sendable {
     /// Threads copying the files of a tree; nil: one per online CPU (recursive copies only).
     public var jobs: Int? = nil
 
+    // Snapshots and manifests
+    public enum SnapshotKind: String, Sendable { case link, reflink }
+    public enum ManifestHash: String, Sendable { case xxh128, sha256 }
+    /// --link-dest or --reflink-dest: the earlier snapshots, as given (a relative one is
+    /// relative to the destination directory), tried in order.
+    public var snapshotDirs: [Path] = []
+    public var snapshotKind = SnapshotKind.link
+    /// --checksum: equal size and equal XXH3-128 of content decide, instead of the mtime.
+    public var checksum = false
+    /// --modify-window: mtimes this many seconds apart count as equal (0: to the nanosecond).
+    public var modifyWindow: Int64 = 0
+    /// --manifest: where a line per regular file copied goes, and its digest.
+    public var manifestPath: Path? = nil
+    public var manifestHash = ManifestHash.xxh128
+
     // Reporting
     public var verbose = false
     public var debug = false

@@ -25,6 +25,7 @@ public struct CommandLineParser {
         case sparse, stripTrailingSlashes, help, version, attributesOnly, backup, context
         case keepDirectorySymlink, parents, removeDestination, update
         case atomic, fsync, compareStrategies, verify, partial, resume, exclude, excludeFrom, nocache
+        case linkDest, reflinkDest, checksum, modifyWindow, manifest, manifestHash
     }
 
     static var longOptions: [(name: String, arg: Int32, val: Int32)] { OptionTable.longOptions }
@@ -36,6 +37,7 @@ public struct CommandLineParser {
         var makeBackups = false
         var backupArgument: String? = nil
         var suffixGiven = false
+        var snapshotKinds: Set<String> = []
         let table = OptionTable.getoptTable()
         let shortOptions = OptionTable.shortOptionBytes()
         zcp_getopt_reset()
@@ -111,6 +113,24 @@ public struct CommandLineParser {
             case Long.nocache.rawValue: options.nocache = true
             case Long.exclude.rawValue: options.excludePatterns.append(zcp_optarg().map { Path(cString: $0).bytes } ?? [])
             case Long.excludeFrom.rawValue: options.excludeFiles.append(Path(cString: zcp_optarg()))
+            case Long.linkDest.rawValue, Long.reflinkDest.rawValue:
+                options.snapshotKind = c == Long.linkDest.rawValue ? .link : .reflink
+                snapshotKinds.insert(options.snapshotKind.rawValue)
+                let dir = zcp_optarg().map { Path(cString: $0) } ?? Path("")
+                if dir.isEmpty { return usage("--\(options.snapshotKind)-dest: an empty directory name") }
+                options.snapshotDirs.append(dir)
+            case Long.checksum.rawValue: options.checksum = true
+            case Long.modifyWindow.rawValue:
+                guard let text = arg, text == "0" || Self.positiveNumber(text) != nil else {
+                    return usage("invalid --modify-window: \(quoted(Path(arg ?? "")))")
+                }
+                options.modifyWindow = Int64(text)!
+            case Long.manifest.rawValue: options.manifestPath = Path(cString: zcp_optarg())
+            case Long.manifestHash.rawValue:
+                switch ArgMatch.match(arg ?? "", Self.manifestHashWords) {
+                case .success(let hash): options.manifestHash = hash
+                case .failure(let f): return argumentError(f, arg ?? "", for: "--manifest-hash", Self.manifestHashWords)
+                }
             case Int32(UInt8(ascii: "g")): options.progress = true
             case Int32(UInt8(ascii: "j")):
                 guard let n = Self.positiveNumber(arg ?? ""), n <= 1024 else {
@@ -196,6 +216,22 @@ public struct CommandLineParser {
             err("Try '\(program) --help' for more information.\n")
             return .exit(1)
         }
+        if snapshotKinds.count > 1 {
+            return usage("--link-dest and --reflink-dest cannot be combined")
+        }
+        if options.snapshotDirs.count > Self.maxSnapshotDirs {
+            return usage("at most \(Self.maxSnapshotDirs) --\(options.snapshotKind)-dest directories may be given")
+        }
+        if !options.snapshotDirs.isEmpty && (options.hardLink || options.symbolicLink) {
+            return usage(
+                "--\(options.snapshotKind)-dest copies or links each file itself; it cannot be combined with \(options.hardLink ? "--link (-l)" : "--symbolic-link (-s)")")
+        }
+        if !options.snapshotDirs.isEmpty && options.attributesOnly {
+            return usage("--\(options.snapshotKind)-dest cannot be combined with --attributes-only")
+        }
+        if options.checksum && options.snapshotDirs.isEmpty {
+            return usage("--checksum compares with a --link-dest or --reflink-dest directory; none was given")
+        }
         if let chosen = chosenStrategies {
             options.strategies = chosen
             options.strategyForced = true
@@ -254,6 +290,9 @@ public struct CommandLineParser {
         return .exit(1)
     }
 
+    /// rsync's limit on --link-dest directories.
+    static let maxSnapshotDirs = 20
+    static let manifestHashWords: [(String, Options.ManifestHash)] = [("xxh128", .xxh128), ("sha256", .sha256)]
     static let reflinkWords: [(String, Options.ReflinkMode)] = [("auto", .auto), ("always", .always), ("never", .never)]
     static let sparseWords: [(String, Options.SparseMode)] = [("never", .never), ("auto", .auto), ("always", .always)]
     static let updateWords: [(String, Options.UpdateMode)] = [

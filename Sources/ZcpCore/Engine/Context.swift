@@ -16,10 +16,16 @@ final class RunContext: Sendable {
     /// Who a new file belongs to (outside set-group-ID directories).
     let euid: UInt32
     let egid: UInt32
+    /// --link-dest / --reflink-dest: the earlier snapshots, opened before the first copy.
+    let snapshot: SnapshotPlan?
+    /// --manifest: where each regular file's checksum line goes.
+    let manifest: Manifest?
     private let failures = Counter()
 
-    init(options: Options, sys: Syscalls, reporter: Reporter) {
+    init(options: Options, sys: Syscalls, reporter: Reporter, snapshot: SnapshotPlan? = nil, manifest: Manifest? = nil) {
         self.options = options
+        self.snapshot = snapshot
+        self.manifest = manifest
         self.sys = sys
         self.reporter = reporter
         selector = StrategySelector(options: options)
@@ -50,6 +56,9 @@ final class RunContext: Sendable {
         if let started { record.elapsedNs = zcp_monotonic_ns() - started }
         if record.error != nil { record.status = .error }
         if record.error != nil || record.sourceChanged { countFailure() }
+        if let manifest, let hex = record.manifestDigest, record.error?.isMetadata ?? true {
+            manifest.add(hex, name: record.dest)
+        }
         reporter.finished(record, announced: announced)
     }
 }

@@ -37,6 +37,10 @@ public struct CopyError: Error, Sendable {
         case sync
         /// --verify: the copy, read back, is not the source (path: the copy, path2: the source).
         case verifyMismatch(source: Digest, copy: Digest)
+        /// --link-dest or --reflink-dest names no directory that can be opened.
+        case snapshotDirectory(Options.SnapshotKind)
+        /// --manifest: the file cannot be made, or a copy read back for its digest.
+        case manifest
     }
 
     /// --partial: what a failed copy left at its name (a prefix of the source).

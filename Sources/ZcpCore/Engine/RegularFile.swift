@@ -58,11 +58,39 @@ struct RegularFileCopy {
         // --atomic replaces a regular file (or makes a new one); a device, FIFO or socket at
         // the name is written into, as without it (and as GNU does), never replaced.
         let atomic = options.atomic && !options.attributesOnly && (existing.map { $0.kind == .file } ?? true)
+
+        // --link-dest / --reflink-dest: the file in an earlier snapshot this copy may become.
+        var cloneFrom: Int32 = -1
+        defer { if cloneFrom >= 0 { _ = sys.close(cloneFrom) } }
+        if let plan = context.snapshot, st.kind == .file, let rel = plan.relativeName(of: dst.path) {
+            switch plan.decide(rel: rel, st: st, srcFd: srcFd, sys: sys, buffer: worker.buffer, size: Worker.bufferSize) {
+            case .copy(let reason):
+                record.snapshot = SnapshotOutcome(action: .copied, reason: reason)
+            case .use(let i) where plan.kind == .link:
+                let old = At(plan.dirs[i].fd, rel)
+                switch linkSnapshot(old, st: st, atomic: atomic) {
+                case .success:
+                    record.snapshot = SnapshotOutcome(action: .linked, reason: "unchanged", dir: plan.dirs[i].name)
+                    return finishLinked(srcFd: srcFd, st: st, record: &record)
+                case .failure(let e):
+                    // EMLINK (a full link count), EXDEV (another filesystem): copied instead.
+                    record.snapshot = SnapshotOutcome(action: .copied, reason: e.name)
+                }
+            case .use(let i):
+                switch sys.open(At(plan.dirs[i].fd, rel), O_RDONLY | O_NOFOLLOW, 0) {
+                case .success(let fd):
+                    cloneFrom = fd
+                    record.snapshot = SnapshotOutcome(action: .reflinked, reason: "unchanged", dir: plan.dirs[i].name)
+                case .failure(let e): record.snapshot = SnapshotOutcome(action: .copied, reason: e.name)
+                }
+            }
+        }
         var created = false
         var dstFd: Int32 = -1
         var target = dst  // where the bytes go: the destination, or the temporary beside it
         // --verify reads the copy back, --resume its prefix.
-        let access = (options.verify || options.resume) && !options.attributesOnly ? O_RDWR : O_WRONLY
+        let access =
+            (options.verify || options.resume || context.manifest != nil) && !options.attributesOnly ? O_RDWR : O_WRONLY
         var resumeAt: Int64 = 0
         if options.resume && !options.attributesOnly && st.kind == .file {
             switch context.resumePoint(job, st: st, srcFd: srcFd, atomic: atomic, worker: worker, state: state, record: &record) {
@@ -165,8 +193,22 @@ struct RegularFileCopy {
             if resumeAt == 0 { state.sourceHash.reset() }
             state.hashing = true
         }
+        var cloned = false
+        if cloneFrom >= 0 {
+            // The earlier snapshot's data, shared: the source's attributes follow below.
+            switch sys.ficlone(dstFd, cloneFrom) {
+            case .success:
+                cloned = true
+                record.reflink = .yes
+                record.reached = st.size
+                record.add(st.allocatedBytes, by: .reflink)
+                zcp_progress_add(st.allocatedBytes)
+            case .failure(let e):
+                record.snapshot = SnapshotOutcome(action: .copied, reason: e.name)
+            }
+        }
         var failure =
-            options.attributesOnly
+            options.attributesOnly || cloned
             ? nil
             : context.selector.copyData(
                 io, stat: st, record: &record, unshared: mustStayUnshared(dstFd),
@@ -176,6 +218,9 @@ struct RegularFileCopy {
         }
         if failure == nil && options.verify && !options.attributesOnly {
             failure = context.verify(srcFd: srcFd, st: st, dstFd: dstFd, job: job, worker: worker, state: state, record: &record)
+        }
+        if failure == nil, let manifest = context.manifest, !options.attributesOnly {
+            failure = manifest.digest(of: dstFd, path: target.path, record: &record, worker: worker)
         }
         if let f = failure, options.partial, !f.isMetadata, !f.isVerifyMismatch, created || existing != nil,
             record.reached > 0 || !created, !options.attributesOnly
@@ -219,6 +264,45 @@ struct RegularFileCopy {
             failure = f
         }
         return failure
+    }
+
+    /// A hard link at the destination to `old`, the unchanged file of an earlier snapshot.
+    /// A name already there (an earlier run's copy, or --atomic) is replaced by a rename
+    /// from a random name beside it, so it stays whole until the link takes its place.
+    private func linkSnapshot(_ old: At, st: FileStat, atomic: Bool) -> SysResult<Void> {
+        let dst = job.dest
+        if job.existing == nil && !atomic {
+            return sys.link(old, dst.at, false)
+        }
+        switch Sibling.link(old, beside: dst, sys: sys) {
+        case .failure(let e): return .failure(e)
+        case .success(let made):
+            if case .failure(let e) = sys.rename(made.at, dst.at) {
+                _ = sys.unlink(made.at)
+                return .failure(e)
+            }
+            return .success(())
+        }
+    }
+
+    /// A linked file is the earlier snapshot's: nothing is written; --verify compares it
+    /// with the source and --manifest reads it for its line.
+    private func finishLinked(srcFd: Int32, st: FileStat, record: inout FileRecord) -> CopyError? {
+        guard options.verify || context.manifest != nil else { return nil }
+        let dst = job.dest
+        let fd: Int32
+        switch sys.open(dst.at, O_RDONLY | O_NOFOLLOW, 0) {
+        case .failure(let e): return CopyError(.openForReading, dst.path, errno: e, syscall: .open)
+        case .success(let f): fd = f
+        }
+        defer { _ = sys.close(fd) }
+        if options.verify {
+            state.sourceHash.reset()
+            if let e = context.verify(srcFd: srcFd, st: st, dstFd: fd, job: job, worker: worker, state: state, record: &record) {
+                return e
+            }
+        }
+        return context.manifest?.digest(of: fd, path: dst.path, record: &record, worker: worker)
     }
 
     /// --atomic --fsync: the rename itself must reach the disk too.

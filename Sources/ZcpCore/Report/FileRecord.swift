@@ -53,6 +53,10 @@ public struct FileRecord: Sendable {
     public var sourceDigest: Digest? = nil
     public var copyDigest: Digest? = nil
     public var resume: ResumeOutcome? = nil
+    /// --link-dest / --reflink-dest: linked, reflinked or copied, and why.
+    public var snapshot: SnapshotOutcome? = nil
+    /// --manifest: the digest of the copy as stored (hex, as the manifest line has it).
+    public var manifestDigest: String? = nil
     /// --nocache: what the copy did to the page cache.
     var cache: CacheKeeper.Outcome? = nil
     /// The copy holds the source's bytes `[0, reached)` (what --partial keeps).

@@ -59,6 +59,11 @@ enum JSON {
         if let v = r.verify { s += ",\"verify\":" + string(v.rawValue) }
         if let d = r.sourceDigest { s += ",\"xxh3\":" + string(d.hex) }
         if let d = r.copyDigest, r.verify == .mismatch { s += ",\"xxh3_copy\":" + string(d.hex) }
+        if let o = r.snapshot {
+            s += ",\"snapshot\":" + string(o.action.rawValue) + ",\"snapshot_reason\":" + string(o.reason)
+            if let d = o.dir { s += "," + name("snapshot_dir", d) }
+        }
+        if let d = r.manifestDigest { s += ",\"manifest_digest\":" + string(d) }
         switch r.resume {
         case nil: break
         case .complete: s += ",\"resume\":\"complete\""

@@ -60,6 +60,8 @@ public enum Messages {
         case .sourceChanged: return "\(p): file changed as we read it"
         case .sync: head = "failed to sync \(p)"
         case .atomicRename: head = "cannot move temporary file into place as \(q)"
+        case .snapshotDirectory(let kind): head = "--\(kind)-dest: cannot open directory \(p)"
+        case .manifest: head = "cannot write manifest \(p)"
         case .verifyMismatch(let source, let copy):
             return "verification failed: \(p) differs from \(q) (xxh3 \(copy.hex), source \(source.hex))"
         }

@@ -31,6 +31,13 @@ public final class Output: Sendable {
         }
     }
 
+    public func write(bytes: [UInt8]) {
+        state.withLock { s in
+            s.buffer.append(contentsOf: bytes)
+            if lineBuffered || s.buffer.count >= 16384 { flush(&s) }
+        }
+    }
+
     public func flush() { state.withLock { flush(&$0) } }
 
     private func flush(_ s: inout State) {

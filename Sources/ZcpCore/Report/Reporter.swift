@@ -27,6 +27,9 @@ public final class Reporter: Sendable {
         var filesByStrategy = [Int](repeating: 0, count: StrategyTable.all.count)
         var emptyFiles = 0
         var verified = 0, mismatches = 0, complete = 0, resumed = 0
+        /// --link-dest / --reflink-dest: files and bytes linked, reflinked and copied.
+        var snapshotFiles = [Int](repeating: 0, count: 3)
+        var snapshotBytes = [Int128](repeating: 0, count: 3)
     }
     private let totals = Mutex(Totals())
 
@@ -117,7 +120,12 @@ public final class Reporter: Sendable {
                 if r.resume == .complete {
                     t.complete += 1
                 } else if r.kind == .file && !r.quiet {
-                    if r.status == .ok {
+                    if r.status == .ok, let o = r.snapshot {
+                        let i = Self.snapshotActions.firstIndex(of: o.action)!
+                        t.snapshotFiles[i] += 1
+                        t.snapshotBytes[i] += Int128(r.size)
+                    }
+                    if r.status == .ok && r.snapshot.map({ $0.action != .linked }) ?? true {
                         t.files += 1
                         t.bytes += Int128(r.bytes)
                         if let s = r.strategy { t.filesByStrategy[s.rawValue] += 1 } else { t.emptyFiles += 1 }
@@ -198,9 +206,18 @@ public final class Reporter: Sendable {
         if !parts.isEmpty { line += "; " + parts.joined(separator: ", ") }
         if verified + mismatches > 0 { line += "; verified: \(verified), mismatches: \(mismatches)" }
         if complete + resumed > 0 { line += "; complete: \(complete), resumed: \(resumed)" }
+        if t.snapshotFiles.contains(where: { $0 > 0 }) {
+            line +=
+                "; "
+                + Self.snapshotActions.indices.map {
+                    "\(Self.snapshotActions[$0].rawValue): \(t.snapshotFiles[$0]) (\(t.snapshotBytes[$0]) bytes)"
+                }.joined(separator: ", ")
+        }
         if errors > 0 { line += "; \(errors) failed" }
         return line
     }
+
+    static let snapshotActions: [SnapshotOutcome.Action] = [.linked, .reflinked, .copied]
 
     private static func sparseWords(_ r: FileRecord) -> String {
         switch (r.sparseDetection, r.zeroDetection) {
@@ -213,6 +230,9 @@ public final class Reporter: Sendable {
 
     /// GNU 9.2+'s `--debug` words, then what zcp observed: the strategy and every fallback.
     static func debugLine(_ r: FileRecord) -> String {
+        if let o = r.snapshot, o.action == .linked {
+            return "snapshot: linked to \(quoted(o.dir!)) (\(o.reason))"
+        }
         let cfrBytes = r.bytesByStrategy[StrategyID.copyFileRange.rawValue]
         let offload: String
         if cfrBytes > 0 {
@@ -246,6 +266,9 @@ public final class Reporter: Sendable {
         default: break
         }
         if let c = r.cache { line += ", cache: \(c.rawValue)" }
+        if let o = r.snapshot {
+            line += ", snapshot: \(o.action.rawValue) (\(o.reason)" + (o.dir.map { ", " + quoted($0) } ?? "") + ")"
+        }
         if let v = r.verify {
             line += ", verify: \(v.rawValue)" + (r.sourceDigest.map { " (xxh3 \($0.hex))" } ?? "")
         }

@@ -63,6 +63,11 @@ public final class Walker {
         self.init(context: RunContext(options: options, sys: sys, reporter: reporter))
     }
 
+    convenience init(options: Options, sys: Syscalls, reporter: Reporter, snapshot: SnapshotPlan?, manifest: Manifest?) {
+        self.init(
+            context: RunContext(options: options, sys: sys, reporter: reporter, snapshot: snapshot, manifest: manifest))
+    }
+
     init(context: RunContext) {
         self.context = context
         let options = context.options
@@ -250,6 +255,9 @@ public final class Walker {
             // Another name of a file already copied: link to that copy (GNU replaces the name).
             let started = zcp_monotonic_ns()
             record.error = makeHardLink(to: At(first), named: first, at: dst, replacing: true, follow: false)
+            if record.error == nil, let manifest = context.manifest, st.kind == .file {
+                record.error = manifest.digest(at: dst.at, path: dst.path, record: &record, worker: worker)
+            }
             context.undoBackup(backup, of: dst, after: record.error)
             finished(&record, started: started, dst: dst, commandLine: commandLine)
             return

@@ -1,4 +1,15 @@
+import CCrypto
 import CXxhash
+
+/// A digest fed a file's bytes in order: XXH3-128 (`Hasher`) or SHA-256 (`Sha256`). `read`
+/// feeds it from a descriptor, holes as zeros.
+protocol ContentDigest: AnyObject {
+    /// The offset of the next byte it expects.
+    var position: Int64 { get }
+    func update(_ p: UnsafeRawPointer, _ n: Int)
+    /// The digest as its tool prints it (xxhsum -H2, sha256sum): lowercase hex.
+    var hex: String { get }
+}
 
 /// An XXH3-128 digest, shown as xxhsum shows it (`xxhsum -H2`): 32 hex digits, high half first.
 public struct Digest: Equatable, Sendable {
@@ -15,7 +26,7 @@ public struct Digest: Equatable, Sendable {
 
 /// libxxhash's streaming XXH3-128 state, reused file after file by one worker. `position` is
 /// the offset of the next byte it expects: bytes are fed in file order, holes as zeros.
-final class Hasher {
+final class Hasher: ContentDigest {
     private let state: OpaquePointer
     private(set) var position: Int64 = 0
     /// Bytes reached the copy by another way than this hasher saw (a kernel path, a clone):
@@ -41,16 +52,6 @@ final class Hasher {
         position += Int64(n)
     }
 
-    /// `n` zero bytes (a hole), from a zero page: never read from a file.
-    func zeros(_ n: Int64) {
-        var left = n
-        while left > 0 {
-            let k = Int(min(left, Int64(zeroPage.count)))
-            zeroPage.withUnsafeBytes { update($0.baseAddress!, k) }
-            left -= Int64(k)
-        }
-    }
-
     /// Bytes read at `offset` on their way to the copy: taken when they continue the digest.
     func saw(_ p: UnsafeRawPointer, _ n: Int, at offset: Int64) {
         guard !broken else { return }
@@ -69,11 +70,47 @@ final class Hasher {
         let h = XXH3_128bits_digest(state)
         return Digest(high: h.high64, low: h.low64)
     }
+
+    var hex: String { digest.hex }
+}
+
+/// OpenSSL's streaming SHA-256 (--manifest-hash=sha256), one per file.
+final class Sha256: ContentDigest {
+    private var context = SHA256_CTX()
+    private(set) var position: Int64 = 0
+
+    init() { SHA256_Init(&context) }
+
+    func update(_ p: UnsafeRawPointer, _ n: Int) {
+        SHA256_Update(&context, p, n)
+        position += Int64(n)
+    }
+
+    /// Ends the digest: call once.
+    var hex: String {
+        var out = [UInt8](repeating: 0, count: 32)
+        SHA256_Final(&out, &context)
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(64)
+        for b in out { text.append(digits[Int(b >> 4)]); text.append(digits[Int(b & 15)]) }
+        return String(decoding: text, as: UTF8.self)
+    }
 }
 
 private let zeroPage = [UInt8](repeating: 0, count: 64 * 1024)
 
-extension Hasher {
+extension ContentDigest {
+    /// `n` zero bytes (a hole), from a zero page: never read from a file.
+    func zeros(_ n: Int64) {
+        var left = n
+        while left > 0 {
+            let k = Int(min(left, Int64(zeroPage.count)))
+            zeroPage.withUnsafeBytes { update($0.baseAddress!, k) }
+            left -= Int64(k)
+        }
+    }
+
     /// Feeds `[position, end)` of `fd` (file order; holes as zeros, found with SEEK_DATA and
     /// SEEK_HOLE and never read). `uncached`: read without leaving pages in the cache where
     /// the filesystem can (RWF_DONTCACHE). A file shorter than `end` ends the digest early
