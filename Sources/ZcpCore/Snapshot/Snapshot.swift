@@ -33,6 +33,9 @@ struct SnapshotPlan: Sendable {
     /// ownership, xattrs. A clone gets the source's attributes, so only its data must be.
     let comparesMode: Bool
     let comparesOwnership: Bool
+    /// A link keeps the earlier file's mtime: with timestamps kept, it must be the source's
+    /// even when --checksum decides on content.
+    let comparesTimes: Bool
     let comparesXattrs: Bool
 
     /// Opens every DIR (a relative one relative to `base`, as rsync takes it). A DIR that
@@ -58,6 +61,7 @@ struct SnapshotPlan: Sendable {
                 window: options.modifyWindow,
                 comparesMode: link && options.preserve.mode && !options.defaultModes,
                 comparesOwnership: link && options.preserve.ownership,
+                comparesTimes: link && options.preserve.timestamps,
                 comparesXattrs: link && options.preserve.xattr))
     }
 
@@ -140,7 +144,7 @@ struct SnapshotPlan: Sendable {
     private func difference(_ st: FileStat, _ old: FileStat) -> String? {
         if old.kind != .file { return "type" }
         if old.size != st.size { return "size" }
-        if !checksum && !sameTime(st.mtime, old.mtime) { return "mtime" }
+        if (!checksum || comparesTimes) && !sameTime(st.mtime, old.mtime) { return "mtime" }
         if comparesMode && old.permissions != st.permissions { return "mode" }
         if comparesOwnership && old.uid != st.uid { return "owner" }
         if comparesOwnership && old.gid != st.gid { return "group" }
