@@ -224,7 +224,8 @@ public struct CommandLineParser {
         }
         if !options.snapshotDirs.isEmpty && (options.hardLink || options.symbolicLink) {
             return usage(
-                "--\(options.snapshotKind)-dest copies or links each file itself; it cannot be combined with \(options.hardLink ? "--link (-l)" : "--symbolic-link (-s)")")
+                "--\(options.snapshotKind)-dest copies or links each file itself; it cannot be combined with \(options.hardLink ? "--link (-l)" : "--symbolic-link (-s)")"
+            )
         }
         if !options.snapshotDirs.isEmpty && options.attributesOnly {
             return usage("--\(options.snapshotKind)-dest cannot be combined with --attributes-only")

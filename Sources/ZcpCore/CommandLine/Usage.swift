@@ -23,6 +23,9 @@ enum Usage {
               --attributes-only        copy attributes only, no file data
               --backup[=CONTROL]       back up each existing destination first
           -b                           like --backup, with no argument
+              --checksum               with --link-dest or --reflink-dest, a file is
+                                         unchanged when its size and XXH3-128 of
+                                         content are equal (instead of size and mtime)
               --compare-strategies[=RUNS]  copy SOURCE into DIRECTORY's filesystem RUNS
                                          times (default 5) with each strategy, print
                                          a table of speeds, then remove the copies
@@ -57,7 +60,18 @@ enum Usage {
                                          eight per CPU while copying waits on storage;
                                          -j 1 copies strictly one file after another)
           -l, --link                   make hard links instead of copying
+              --link-dest=DIR          a regular file unchanged since the snapshot DIR
+                                         (same size, mtime and kept attributes) becomes
+                                         a hard link to DIR's file instead of a copy;
+                                         a relative DIR is relative to the destination
+                                         directory; up to 20, tried in order
           -L, --dereference            always follow symbolic links in SOURCE
+              --manifest=FILE          write a checksum line per regular file copied or
+                                         linked to FILE ('-' for standard output), as
+                                         xxhsum -H2 or sha256sum write them
+              --manifest-hash=HASH     the manifest's digest: xxh128 (default), sha256
+              --modify-window=SECONDS  with --link-dest, mtimes this far apart count
+                                         as equal (default 0: to the nanosecond)
               --nocache                copy without filling the page cache: RWF_DONTCACHE
                                          reads and writes, or the copy written back and
                                          dropped in 8 MiB windows; pages of SOURCE that
@@ -79,6 +93,10 @@ enum Usage {
               --reflink[=WHEN]         clone data blocks: auto (default: clone where
                                          the filesystem can), always (fail otherwise),
                                          never
+              --reflink-dest=DIR       a regular file whose data is unchanged since the
+                                         snapshot DIR (same size and mtime) is a clone of
+                                         DIR's file, given SOURCE's attributes; where
+                                         the filesystem cannot clone, it is copied
               --remove-destination     remove each existing destination before opening
                                          it (compare --force)
               --resume                 skip destinations that are complete (same size

@@ -18,6 +18,9 @@ struct FileJob: Sendable {
     /// The backup is a second name of the destination, which stays in place until an
     /// --atomic rename replaces it: a failed copy only takes the backup away again.
     var backupIsLink = false
+    /// What the walker's lstat said of the source: --link-dest decides on it before the
+    /// source is opened, so an unchanged file is linked without opening it.
+    var stat: FileStat? = nil
 }
 
 extension RunContext {

@@ -38,6 +38,30 @@ struct RegularFileCopy {
     /// its device and whether new files there can inherit an ACL.
     func run(record: inout FileRecord) -> CopyError? {
         let src = job.source, dst = job.dest, follow = job.follow, existing = job.existing, parent = job.parent
+        let atomicRequested = options.atomic && !options.attributesOnly && (existing.map { $0.kind == .file } ?? true)
+        // --link-dest decides on the walker's lstat and links an unchanged file without
+        // opening it (--checksum reads it, so it opens it first).
+        var early: SnapshotPlan.Choice? = nil
+        if let plan = context.snapshot, let seen = job.stat, seen.kind == .file, !follow, !plan.checksum,
+            let rel = plan.relativeName(of: dst.path)
+        {
+            let choice = plan.decide(
+                rel: rel, st: seen, source: .path(src.at.fullName), srcFd: -1, sys: sys, buffer: { worker.buffer },
+                size: Worker.bufferSize)
+            early = choice
+            if case .use(let i) = choice, plan.kind == .link {
+                switch linkSnapshot(At(plan.dirs[i].fd, rel), atomic: atomicRequested) {
+                case .success:
+                    record.size = seen.size
+                    record.snapshot = SnapshotOutcome(action: .linked, reason: "unchanged", dir: plan.dirs[i].name)
+                    return finishLinked(st: seen, record: &record)
+                case .failure(let e):
+                    // EMLINK (a full link count), EXDEV (another filesystem): copied instead.
+                    record.snapshot = SnapshotOutcome(action: .copied, reason: e.name)
+                    early = .copy(reason: e.name)
+                }
+            }
+        }
         // A name lstat saw as a file must still be one: never follow a symlink swapped in since.
         let noFollow = follow ? 0 : O_NOFOLLOW
         let srcFd: Int32
@@ -57,21 +81,26 @@ struct RegularFileCopy {
 
         // --atomic replaces a regular file (or makes a new one); a device, FIFO or socket at
         // the name is written into, as without it (and as GNU does), never replaced.
-        let atomic = options.atomic && !options.attributesOnly && (existing.map { $0.kind == .file } ?? true)
+        let atomic = atomicRequested
 
         // --link-dest / --reflink-dest: the file in an earlier snapshot this copy may become.
         var cloneFrom: Int32 = -1
         defer { if cloneFrom >= 0 { _ = sys.close(cloneFrom) } }
         if let plan = context.snapshot, st.kind == .file, let rel = plan.relativeName(of: dst.path) {
-            switch plan.decide(rel: rel, st: st, srcFd: srcFd, sys: sys, buffer: worker.buffer, size: Worker.bufferSize) {
+            let choice =
+                early
+                ?? plan.decide(
+                    rel: rel, st: st, source: .fd(srcFd), srcFd: srcFd, sys: sys, buffer: { worker.buffer },
+                    size: Worker.bufferSize)
+            switch choice {
             case .copy(let reason):
-                record.snapshot = SnapshotOutcome(action: .copied, reason: reason)
+                if record.snapshot == nil { record.snapshot = SnapshotOutcome(action: .copied, reason: reason) }
             case .use(let i) where plan.kind == .link:
                 let old = At(plan.dirs[i].fd, rel)
-                switch linkSnapshot(old, st: st, atomic: atomic) {
+                switch linkSnapshot(old, atomic: atomic) {
                 case .success:
                     record.snapshot = SnapshotOutcome(action: .linked, reason: "unchanged", dir: plan.dirs[i].name)
-                    return finishLinked(srcFd: srcFd, st: st, record: &record)
+                    return finishLinked(st: st, record: &record, srcFd: srcFd)
                 case .failure(let e):
                     // EMLINK (a full link count), EXDEV (another filesystem): copied instead.
                     record.snapshot = SnapshotOutcome(action: .copied, reason: e.name)
@@ -269,7 +298,7 @@ struct RegularFileCopy {
     /// A hard link at the destination to `old`, the unchanged file of an earlier snapshot.
     /// A name already there (an earlier run's copy, or --atomic) is replaced by a rename
     /// from a random name beside it, so it stays whole until the link takes its place.
-    private func linkSnapshot(_ old: At, st: FileStat, atomic: Bool) -> SysResult<Void> {
+    private func linkSnapshot(_ old: At, atomic: Bool) -> SysResult<Void> {
         let dst = job.dest
         if job.existing == nil && !atomic {
             return sys.link(old, dst.at, false)
@@ -287,9 +316,17 @@ struct RegularFileCopy {
 
     /// A linked file is the earlier snapshot's: nothing is written; --verify compares it
     /// with the source and --manifest reads it for its line.
-    private func finishLinked(srcFd: Int32, st: FileStat, record: inout FileRecord) -> CopyError? {
+    private func finishLinked(st: FileStat, record: inout FileRecord, srcFd: Int32 = -1) -> CopyError? {
         guard options.verify || context.manifest != nil else { return nil }
         let dst = job.dest
+        if options.verify && srcFd < 0 {
+            switch sys.open(job.source.at, O_RDONLY | O_NOFOLLOW, 0) {
+            case .failure(let e): return CopyError(.openForReading, job.source.path, errno: e, syscall: .open)
+            case .success(let fd):
+                defer { _ = sys.close(fd) }
+                return finishLinked(st: st, record: &record, srcFd: fd)
+            }
+        }
         let fd: Int32
         switch sys.open(dst.at, O_RDONLY | O_NOFOLLOW, 0) {
         case .failure(let e): return CopyError(.openForReading, dst.path, errno: e, syscall: .open)

@@ -116,9 +116,12 @@ struct SnapshotPlan: Sendable {
     /// Compares the source (open as `srcFd`, `st`) with `DIR/rel` in each DIR in order;
     /// the first that matches wins. A copy's reason is the first difference found in the
     /// first DIR that holds the name.
-    func decide(rel: Path, st: FileStat, srcFd: Int32, sys: Syscalls, buffer: UnsafeMutableRawPointer, size: Int)
-        -> Choice
-    {
+    /// `source` is where its attributes are read (its descriptor, or its name when it is not
+    /// open yet); `srcFd` is needed only with --checksum.
+    func decide(
+        rel: Path, st: FileStat, source: XattrTarget, srcFd: Int32, sys: Syscalls, buffer: () -> UnsafeMutableRawPointer,
+        size: Int
+    ) -> Choice {
         var firstReason: String? = nil
         var sourceDigest: Digest? = nil
         for (i, dir) in dirs.enumerated() {
@@ -126,13 +129,13 @@ struct SnapshotPlan: Sendable {
             var why: String? = difference(st, old)
             if why == nil && checksum {
                 if sourceDigest == nil {
-                    sourceDigest = Self.digest(srcFd, size: st.size, sys: sys, buffer: buffer, bufferSize: size)
+                    sourceDigest = Self.digest(srcFd, size: st.size, sys: sys, buffer: buffer(), bufferSize: size)
                 }
-                let oldDigest = Self.digest(at: At(dir.fd, rel), size: old.size, sys: sys, buffer: buffer, bufferSize: size)
+                let oldDigest = Self.digest(at: At(dir.fd, rel), size: old.size, sys: sys, buffer: buffer(), bufferSize: size)
                 if sourceDigest == nil || oldDigest == nil || sourceDigest != oldDigest { why = "content" }
             }
             if why == nil && (comparesMode || comparesXattrs) {
-                why = why ?? attributeDifference(srcFd: srcFd, old: At(dir.fd, rel), sys: sys)
+                why = why ?? attributeDifference(source: source, old: At(dir.fd, rel), sys: sys)
             }
             guard let why else { return .use(i) }
             if firstReason == nil { firstReason = why }
@@ -159,32 +162,33 @@ struct SnapshotPlan: Sendable {
     }
 
     /// The POSIX ACLs (with -p) and the other extended attributes (with xattr kept), read
-    /// only when everything stat shows is equal.
-    private func attributeDifference(srcFd: Int32, old: At, sys: Syscalls) -> String? {
+    /// only when everything stat shows is equal: the two lists first, values only for names
+    /// they have (most files have none: two calls).
+    private func attributeDifference(source: XattrTarget, old: At, sys: Syscalls) -> String? {
         let oldTarget = XattrTarget.path(old.fullName)
-        if comparesMode {
-            for name in [XattrCopier.accessACL] {
-                if Self.value(sys, .fd(srcFd), name) != Self.value(sys, oldTarget, name) { return "acl" }
-            }
+        let mine = Self.names(sys, source), theirs = Self.names(sys, oldTarget)
+        let acl = XattrCopier.accessACL
+        if comparesMode && (mine.contains(acl) || theirs.contains(acl))
+            && Self.value(sys, source, acl) != Self.value(sys, oldTarget, acl)
+        {
+            return "acl"
         }
         if comparesXattrs {
-            let mine = Self.xattrs(sys, .fd(srcFd)), theirs = Self.xattrs(sys, oldTarget)
-            if mine != theirs { return "xattr" }
+            let a = Set(mine.filter { !XattrCopier.isLeftOut($0) }), b = Set(theirs.filter { !XattrCopier.isLeftOut($0) })
+            if a != b { return "xattr" }
+            for name in a where Self.value(sys, source, name) != Self.value(sys, oldTarget, name) { return "xattr" }
         }
         return nil
+    }
+
+    private static func names(_ sys: Syscalls, _ target: XattrTarget) -> [[UInt8]] {
+        if case .success(let n) = sys.listXattrs(target) { return n }
+        return []
     }
 
     private static func value(_ sys: Syscalls, _ target: XattrTarget, _ name: [UInt8]) -> [UInt8]? {
         if case .success(let v) = sys.getXattr(target, name) { return v }
         return nil
-    }
-
-    /// Every attribute a copy would be given (XattrCopier's set), by name.
-    private static func xattrs(_ sys: Syscalls, _ target: XattrTarget) -> [[UInt8]: [UInt8]] {
-        guard case .success(let names) = sys.listXattrs(target) else { return [:] }
-        var all: [[UInt8]: [UInt8]] = [:]
-        for name in names where !XattrCopier.isLeftOut(name) { all[name] = value(sys, target, name) ?? [] }
-        return all
     }
 
     private static func digest(

@@ -265,7 +265,7 @@ public final class Walker {
         if backupIsOld { backup = nil }
         let job = FileJob(
             source: src, dest: dst, follow: follow, existing: existing, record: record, parent: parent,
-            backup: backup, backupIsLink: backupIsLink)
+            backup: backup, backupIsLink: backupIsLink, stat: st)
         if shared {
             // Written in place into a file other names reach (perhaps a source of this run):
             // on the walker, after what is queued, so the outcome is the walk's order's.
