@@ -46,8 +46,8 @@ struct RegularFileCopy {
             let rel = plan.relativeName(of: dst.path)
         {
             let choice = plan.decide(
-                rel: rel, st: seen, source: .path(src.at.fullName), srcFd: -1, sys: sys, buffer: { worker.buffer },
-                size: Worker.bufferSize)
+                rel: rel, st: seen, source: .path(src.at.fullName), srcFd: -1, sys: sys, buffer: { worker.hashBuffer },
+                size: Worker.hashBufferSize)
             early = choice
             if case .use(let i) = choice, plan.kind == .link {
                 switch linkSnapshot(At(plan.dirs[i].fd, rel), atomic: atomicRequested) {
@@ -90,8 +90,8 @@ struct RegularFileCopy {
             let choice =
                 early
                 ?? plan.decide(
-                    rel: rel, st: st, source: .fd(srcFd), srcFd: srcFd, sys: sys, buffer: { worker.buffer },
-                    size: Worker.bufferSize)
+                    rel: rel, st: st, source: .fd(srcFd), srcFd: srcFd, sys: sys, buffer: { worker.hashBuffer },
+                    size: Worker.hashBufferSize)
             switch choice {
             case .copy(let reason):
                 if record.snapshot == nil { record.snapshot = SnapshotOutcome(action: .copied, reason: reason) }
@@ -236,6 +236,11 @@ struct RegularFileCopy {
                 record.snapshot = SnapshotOutcome(action: .copied, reason: e.name)
             }
         }
+        // --manifest: a large source is hashed alongside the copy.
+        let hashing =
+            context.manifest != nil && !cloned && resumeAt == 0 && !options.attributesOnly
+                && !(options.verify && context.manifest?.hash == .xxh128)
+            ? context.manifest?.startAlongside(srcFd, st: st, sys: sys) : nil
         var failure =
             options.attributesOnly || cloned
             ? nil
@@ -248,7 +253,12 @@ struct RegularFileCopy {
         if failure == nil && options.verify && !options.attributesOnly {
             failure = context.verify(srcFd: srcFd, st: st, dstFd: dstFd, job: job, worker: worker, state: state, record: &record)
         }
-        if failure == nil, let manifest = context.manifest, !options.attributesOnly {
+        if let (digest, done) = hashing, case .success = done(), failure == nil, !record.sourceChanged,
+            digest.position == st.size
+        {
+            record.manifestDigest = digest.hex
+        }
+        if failure == nil, record.manifestDigest == nil, let manifest = context.manifest, !options.attributesOnly {
             failure = manifest.digest(of: dstFd, path: target.path, record: &record, worker: worker)
         }
         if let f = failure, options.partial, !f.isMetadata, !f.isVerifyMismatch, created || existing != nil,

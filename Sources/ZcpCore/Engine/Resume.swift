@@ -57,15 +57,15 @@ extension RunContext {
             // A large copy's prefix is hashed on a thread of its own meanwhile (its own buffer).
             let sys = self.sys
             let copyRead = alongside(f.size >= 8 << 20) { () -> SysResult<Void> in
-                let buffer = UnsafeMutableRawPointer.allocate(byteCount: Worker.bufferSize, alignment: 4096)
+                let buffer = UnsafeMutableRawPointer.allocate(byteCount: Worker.hashBufferSize, alignment: 4096)
                 defer { buffer.deallocate() }
                 return copy.read(
                     f.fd, to: f.size, sparse: f.sparse, uncached: false, sys: sys,
-                    buffer: buffer, size: Worker.bufferSize)
+                    buffer: buffer, size: Worker.hashBufferSize)
             }
             let sourceRead = source.read(
                 srcFd, to: f.size, sparse: st.looksSparse, uncached: false, sys: sys,
-                buffer: worker.buffer, size: Worker.bufferSize)
+                buffer: worker.hashBuffer, size: Worker.hashBufferSize)
             let copied = copyRead()
             if case .failure(let e) = sourceRead {
                 _ = sys.close(f.fd)

@@ -38,6 +38,10 @@ public final class Worker {
     public static let pipeSize: Int32 = 1 << 20
 
     private var storage: UnsafeMutableRawPointer?
+    /// Reads for digests (--verify, --resume, --manifest, --checksum) go in 4 MiB calls, so
+    /// a copy read back from the disk is asked for in large requests; made on first use.
+    public static let hashBufferSize = 4 << 20
+    private var hashStorage: UnsafeMutableRawPointer?
     private var pipeFds: (read: Int32, write: Int32)?
     /// What the pipe holds at the most (the kernel's default until F_SETPIPE_SZ succeeds).
     private(set) var pipeCapacity = 65536
@@ -46,6 +50,7 @@ public final class Worker {
 
     deinit {
         storage?.deallocate()
+        hashStorage?.deallocate()
         if let p = pipeFds { _ = sys.close(p.read); _ = sys.close(p.write) }
     }
 
@@ -53,6 +58,13 @@ public final class Worker {
         if let storage { return storage }
         let b = UnsafeMutableRawPointer.allocate(byteCount: Worker.bufferSize, alignment: 4096)
         storage = b
+        return b
+    }
+
+    var hashBuffer: UnsafeMutableRawPointer {
+        if let hashStorage { return hashStorage }
+        let b = UnsafeMutableRawPointer.allocate(byteCount: Worker.hashBufferSize, alignment: 4096)
+        hashStorage = b
         return b
     }
 

@@ -32,7 +32,7 @@ extension RunContext {
             source.reset()
             if case .failure(let e) = source.read(
                 srcFd, to: st.size, sparse: st.looksSparse, uncached: false, sys: sys,
-                buffer: worker.buffer, size: Worker.bufferSize)
+                buffer: worker.hashBuffer, size: Worker.hashBufferSize)
             {
                 return CopyError(.read, src, errno: e, syscall: .pread, offset: source.position)
             }
@@ -41,7 +41,7 @@ extension RunContext {
         copy.reset()
         if case .failure(let e) = copy.read(
             dstFd, to: copied.size, sparse: copied.looksSparse, uncached: true, sys: sys,
-            buffer: worker.buffer, size: Worker.bufferSize)
+            buffer: worker.hashBuffer, size: Worker.hashBufferSize)
         {
             return CopyError(.read, dst, errno: e, syscall: .pread, offset: copy.position)
         }
