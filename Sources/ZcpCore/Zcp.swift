@@ -92,6 +92,96 @@ public enum Zcp {
         return ok && !copier.failed ? 0 : 1
     }
 
+    /// --files-from (rsync's meaning): each listed name below SOURCE is copied to DEST/NAME,
+    /// the directories on its way made as copies of SOURCE's (existing ones kept); a listed
+    /// directory is made with its attributes, and entered only with -r/-R. Files go to the
+    /// copying threads one queue for the whole list. At the end every directory the list
+    /// went through gets its attributes again, innermost first, so that its times are its
+    /// source's even when other names were written into it later (by this run, or by another
+    /// run of a partitioned list, fpsync's way). A name that cannot be copied is told and the
+    /// rest go on (exit 1).
+    static func runList(_ copier: Walker, options: Options, sys: Syscalls, reporter: Reporter) -> Bool {
+        let source = options.sources[0]
+        let dest = options.targetDirectory ?? options.destination!
+        switch sys.stat(At(source), true) {
+        case .failure(let e):
+            reporter.message("cannot access \(quoted(source)): \(e.message)")
+            return false
+        case .success(let st) where !st.isDirectory:
+            reporter.message("--files-from: SOURCE \(quoted(source)) is not a directory")
+            return false
+        case .success: break
+        }
+        let list = options.filesFrom!
+        let bytes: [UInt8]
+        switch ListFile.read(list, separator: options.from0 ? 0 : UInt8(ascii: "\n"), maxEntry: 1 << 16, sys: sys) {
+        case .failure(let e):
+            reporter.message("cannot read the list \(quoted(list)): \(e.message)")
+            return false
+        case .success(let b): bytes = b
+        }
+        // DEST is made when it is not there (as rsync makes it).
+        switch sys.stat(At(dest), true) {
+        case .success(let st) where st.isDirectory: break
+        case .success:
+            reporter.message("target \(quoted(dest)): \(Errno.ENOTDIR.message)")
+            return false
+        case .failure(.ENOENT):
+            if case .failure(let e) = sys.mkdir(At(dest), 0o777), e != .EEXIST {
+                reporter.error(CopyError(.mkdir, dest, errno: e, syscall: .mkdir))
+                return false
+            }
+        case .failure(let e):
+            reporter.message("target \(quoted(dest)): \(e.message)")
+            return false
+        }
+        let follow = options.effectiveDereference != .never
+        var ok = true
+        var parents: [Walker.ParentDirectory] = []
+        var known: Set<Path> = []  // directories of DEST already in `parents`
+        var listed: Set<Path> = []  // a name listed twice is copied once (as rsync does)
+        for raw in ListFile.names(bytes, from0: options.from0) {
+            if stopSignal != nil { return false }
+            guard let name = ListFile.relativeName(raw) else {
+                reporter.message("skipping \(quoted(Path(bytes: raw))): a listed name cannot go above SOURCE")
+                ok = false
+                continue
+            }
+            if name.isEmpty { continue }  // SOURCE itself: DEST stands for it
+            guard listed.insert(name).inserted else { continue }
+            let src = source.appending(name)
+            let st = try? sys.stat(At(src), follow).get()
+            if !options.excludes.isEmpty,
+                options.excludes.verdict(name.bytes, isDirectory: st?.isDirectory) == .excluded
+            {
+                reporter.excluded(src)
+                continue
+            }
+            // A directory not to be entered is made as the last directory on its own way.
+            let entersNot = st?.isDirectory == true && !options.recursive
+            let way = entersNot ? name.appending(Path("-")) : name
+            if !known.contains(dest.appending(way.parentDirectory)) || way.parentDirectory.isEmpty {
+                guard let made = copier.makeParents(of: way, under: dest, root: source, always: true) else {
+                    ok = false
+                    continue
+                }
+                for p in made where known.insert(p.dst).inserted { parents.append(p) }
+            }
+            if entersNot { continue }
+            // A directory copied whole may hold names queued before it or listed after it:
+            // its walk starts after what is queued and ends before the next name (one file
+            // is never written by two copies at once).
+            let whole = st?.isDirectory == true
+            if whole { copier.drain() }
+            if !copier.copy(source: src, to: dest.appending(name), drain: whole) { ok = false }
+        }
+        copier.drain()
+        // Innermost first: a directory's times are set after its subdirectories'.
+        parents.sort { $0.dst.count < $1.dst.count }
+        copier.finishParents(parents)
+        return ok
+    }
+
     /// The destination directory that --link-dest and --reflink-dest names are relative to
     /// (rsync's rule): the target directory; DEST for a directory copied to a new DEST; DEST's
     /// directory for a file. One that does not exist yet is reached through its parent: a
@@ -113,6 +203,7 @@ public enum Zcp {
 
     /// Decides where each source goes (into a directory, or onto DEST) and copies it.
     static func run(_ copier: Walker, options: Options, sys: Syscalls, reporter: Reporter) -> Bool {
+        if options.filesFrom != nil { return runList(copier, options: options, sys: sys, reporter: reporter) }
         var directory = options.targetDirectory
         if directory == nil, !options.noTargetDirectory, let dest = options.destination {
             if case .success(let st) = sys.stat(At(dest), true), st.isDirectory {

@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$HERE/../.." && pwd)
 man_text=$(sed -e 's/\\-/-/g' -e 's/\\f[BIR]//g' "$ROOT/man/zcp.1")
-for opt in $("$ZCP" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+for opt in $("$ZCP" --help | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u); do
     check "man page has $opt" grep -qF -- "$opt" <<<"$man_text"
     check "README has $opt" grep -qF -- "$opt" "$ROOT/README.md"
 done

@@ -86,6 +86,15 @@ PY
 if command -v jq >/dev/null; then check "non-UTF-8 names: jq reads the report" jq -e . "$WORK/hex.json"; fi
 cat "$WORK/hex.json" >> "$LOG"
 
+# Snapshots and manifests: a linked, a copied (with its reason) and a reflinked file (the
+# reflink decision is made on any filesystem; where it cannot clone, the copy says why).
+mkdir -p "$S/snap-src" && echo same > "$S/snap-src/same" && echo old > "$S/snap-src/changed"
+"$ZCP" -a "$S/snap-src/." "$S/snap-old" && echo new > "$S/snap-src/changed"
+"$ZCP" -a --link-dest=../snap-old --manifest="$WORK/m" --report="$WORK/snap.json" "$S/snap-src/." "$S/snap-new"
+"$ZCP" -a --reflink-dest=../snap-old --report="$WORK/snap2.json" "$S/snap-src/." "$S/snap-new2"
+check "snapshot records" grep -q '"snapshot_reason"' "$WORK/snap.json"
+cat "$WORK/snap.json" "$WORK/snap2.json" >> "$LOG"
+
 # ... and from the unit tests that inject what the command line cannot.
 : > "$WORK/unit.jsonl"
 if (cd "$REPO" && ZCP_REPORT_LOG="$WORK/unit.jsonl" swift test --filter 'VerifyTests|FaultTests|FallbackTests' >"$WORK/unit.log" 2>&1); then

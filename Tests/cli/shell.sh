@@ -19,14 +19,14 @@ fish_file="$P/share/fish/vendor_completions.d/zcp.fish"
 
 # One option table: --help, the parser and the three scripts name the same options.
 export LC_ALL=C
-help_longs=$("$ZCP" --help | grep -oE -- '--[a-z][a-z-]+' | sed 's/^--//' | sort -u)
+help_longs=$("$ZCP" --help | grep -oE -- '--[a-z][a-z0-9-]+' | sed 's/^--//' | sort -u)
 help_shorts=$("$ZCP" --help | grep -oE -- '^ +-[a-zA-Z]\b|, -[a-zA-Z]\b' | grep -oE '[a-zA-Z]$' | sort -u)
 bash_words=$(grep -oE -- "compgen -W '--archive[^']*'" "$bash_file" | sed 's/^compgen -W //' | tr " '" '\n\n')
 bash_longs=$(grep -E '^--' <<<"$bash_words" | sed 's/^--//; s/=$//' | sort -u)
 bash_shorts=$(grep -E '^-[a-zA-Z]$' <<<"$bash_words" | sed 's/^-//' | sort -u)
-zsh_longs=$(grep -oE -- "--[a-z][a-z-]+(=-?)?(\[|\})" "$zsh_file" | sed -E 's/^--//; s/(=-?)?(\[|\})$//' | sort -u)
+zsh_longs=$(grep -oE -- "--[a-z][a-z0-9-]+(=-?)?(\[|\})" "$zsh_file" | sed -E 's/^--//; s/(=-?)?(\[|\})$//' | sort -u)
 zsh_shorts=$(grep -oE -- "^ *'-[a-zA-Z]\+?\[|\{-[a-zA-Z]\+?," "$zsh_file" | grep -oE '[a-zA-Z]' | sort -u)
-fish_longs=$(grep '^complete -c zcp' "$fish_file" | grep -oE -- " -l [a-z-]+" | sed 's/ -l //' | sort -u)
+fish_longs=$(grep '^complete -c zcp' "$fish_file" | grep -oE -- " -l [a-z0-9-]+" | sed 's/ -l //' | sort -u)
 fish_shorts=$(grep '^complete -c zcp' "$fish_file" | grep -oE -- " -s [a-zA-Z]" | sed 's/ -s //' | sort -u)
 check "bash: options found" test "$(wc -l <<<"$bash_longs")" -gt 40
 eq "--help's long options = bash's" "$help_longs" "$bash_longs"
@@ -45,7 +45,9 @@ for o in $bash_longs; do
         update) arg="=all" ;;
         backup) arg="=simple" ;;
         preserve|no-preserve) arg="=mode" ;;
-        report|exclude-from|target-directory) arg="=$WORK" ;;
+        report|exclude-from|target-directory|link-dest|reflink-dest|manifest|files-from) arg="=$WORK" ;;
+        manifest-hash) arg="=sha256" ;;
+        modify-window) arg="=1" ;;
         suffix|exclude|context) arg="=x" ;;
         *) arg="" ;;
     esac

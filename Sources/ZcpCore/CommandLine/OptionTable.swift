@@ -118,8 +118,12 @@ public enum OptionTable {
         OptionSpec(
             "exclude-from", nil, .required, .file, code: .excludeFrom,
             "read exclude patterns from FILE, one a line ('-' for standard input)"),
+        OptionSpec(
+            "files-from", nil, .required, .file, code: .filesFrom,
+            "copy the names FILE lists, below the one SOURCE directory, into DEST"),
         OptionSpec("force", "f", "remove an existing destination that cannot be opened, and try again"),
         OptionSpec("interactive", "i", "ask before overwriting"),
+        OptionSpec("from0", code: .from0, "--files-from's names end in NUL, not newline"),
         OptionSpec("fsync", code: .fsync, "flush each copied file to disk before going on"),
         OptionSpec("progress", "g", "draw a progress line on stderr when it is a terminal"),
         OptionSpec("", "H", "follow symbolic links named on the command line"),

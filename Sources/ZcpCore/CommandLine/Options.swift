@@ -65,6 +65,12 @@ public struct Options: Sendable {
     public var excludes = ExcludeList()
     public var hardLink = false
     public var symbolicLink = false
+    /// --files-from: the list of names below the one SOURCE to copy into DEST (rsync's
+    /// meaning); --from0: its names end in NUL. -r/-R given by name (-a's recursion does
+    /// not count for a list, as in rsync).
+    public var filesFrom: Path? = nil
+    public var from0 = false
+    public var recursiveNamed = false
 
     // Existing destinations
     public var force = false

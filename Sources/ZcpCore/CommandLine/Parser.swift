@@ -25,7 +25,7 @@ public struct CommandLineParser {
         case sparse, stripTrailingSlashes, help, version, attributesOnly, backup, context
         case keepDirectorySymlink, parents, removeDestination, update
         case atomic, fsync, compareStrategies, verify, partial, resume, exclude, excludeFrom, nocache
-        case linkDest, reflinkDest, checksum, modifyWindow, manifest, manifestHash
+        case linkDest, reflinkDest, checksum, modifyWindow, manifest, manifestHash, filesFrom, from0
     }
 
     static var longOptions: [(name: String, arg: Int32, val: Int32)] { OptionTable.longOptions }
@@ -94,7 +94,9 @@ public struct CommandLineParser {
             case Int32(UInt8(ascii: "P")): options.dereference = .never
             case Int32(UInt8(ascii: "p")):
                 options.preserve.mode = true; options.preserve.ownership = true; options.preserve.timestamps = true
-            case Int32(UInt8(ascii: "r")), Int32(UInt8(ascii: "R")): options.recursive = true
+            case Int32(UInt8(ascii: "r")), Int32(UInt8(ascii: "R")):
+                options.recursive = true
+                options.recursiveNamed = true
             case Int32(UInt8(ascii: "t")):
                 if options.targetDirectory != nil {
                     return usage("multiple target directories specified")
@@ -120,6 +122,8 @@ public struct CommandLineParser {
                 if dir.isEmpty { return usage("--\(options.snapshotKind)-dest: an empty directory name") }
                 options.snapshotDirs.append(dir)
             case Long.checksum.rawValue: options.checksum = true
+            case Long.filesFrom.rawValue: options.filesFrom = Path(cString: zcp_optarg())
+            case Long.from0.rawValue: options.from0 = true
             case Long.modifyWindow.rawValue:
                 guard let text = arg, text == "0" || Self.positiveNumber(text) != nil else {
                     return usage("invalid --modify-window: \(quoted(Path(arg ?? "")))")
@@ -266,7 +270,7 @@ public struct CommandLineParser {
         if operands.isEmpty { return usage("missing file operand") }
         if options.targetDirectory != nil {
             options.sources = operands
-            return .run(options)
+            return filesFromChecked(options)
         }
         if operands.count == 1 {
             return usage("missing destination file operand after \(quoted(operands[0]))")
@@ -276,6 +280,28 @@ public struct CommandLineParser {
         }
         options.sources = Array(operands.dropLast())
         options.destination = operands.last
+        return filesFromChecked(options)
+    }
+
+    /// --files-from takes one SOURCE directory and copies the listed names into DEST.
+    func filesFromChecked(_ options: Options) -> ParseOutcome {
+        var options = options
+        guard options.filesFrom != nil else {
+            if options.from0 { return usage("--from0 needs --files-from") }
+            return .run(options)
+        }
+        if options.sources.count != 1 {
+            return usage("--files-from takes one SOURCE directory, the names' top, and DEST")
+        }
+        if options.noTargetDirectory {
+            return usage("--files-from copies into DEST as a directory; -T (--no-target-directory) does not apply")
+        }
+        if options.parents {
+            return usage("--files-from already makes each name's directories under DEST; --parents does not apply")
+        }
+        if options.compareRuns != nil { return usage("--compare-strategies copies one file; --files-from does not apply") }
+        // A listed directory is entered only with -r or -R given by name (rsync's rule).
+        options.recursive = options.recursiveNamed
         return .run(options)
     }
 

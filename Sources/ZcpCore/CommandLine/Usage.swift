@@ -11,6 +11,7 @@ enum Usage {
         Usage: \(program) [OPTION]... [-T] SOURCE DEST
           or:  \(program) [OPTION]... SOURCE... DIRECTORY
           or:  \(program) [OPTION]... -t DIRECTORY SOURCE...
+          or:  \(program) [OPTION]... --files-from=FILE SOURCE DEST
         Copy SOURCE to DEST, or each SOURCE into DIRECTORY, choosing for every file the
         cheapest kernel path that works: reflink, copy_file_range, sendfile, splice or
         read/write, falling back at the exact byte where one stops working.
@@ -44,10 +45,16 @@ enum Usage {
               --exclude-from=FILE      read exclude patterns from FILE, one a line ('-'
                                          for standard input; lines starting with '#' or
                                          ';' are comments)
+              --files-from=FILE        copy the names FILE lists ('-' for standard
+                                         input), each below the one SOURCE directory,
+                                         to DEST/NAME, making the directories on the
+                                         way; a listed directory is entered only with
+                                         -r/-R (rsync's meaning; -a does not recurse)
           -f, --force                  if an existing destination cannot be opened,
                                          remove it and try again
           -i, --interactive            ask before overwriting (overrides an earlier -n);
                                          a declined overwrite makes the exit status 1
+              --from0                  --files-from's names end in NUL, not newline
               --fsync                  flush each copied file to disk before going on
                                          (with --atomic, the directory too)
           -g, --progress               draw a progress line on stderr when it is a

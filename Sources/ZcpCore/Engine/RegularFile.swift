@@ -54,6 +54,7 @@ struct RegularFileCopy {
                 case .success:
                     record.size = seen.size
                     record.snapshot = SnapshotOutcome(action: .linked, reason: "unchanged", dir: plan.dirs[i].name)
+                    zcp_progress_add(seen.size)  // done, for the progress line
                     return finishLinked(st: seen, record: &record)
                 case .failure(let e):
                     // EMLINK (a full link count), EXDEV (another filesystem): copied instead.
@@ -100,6 +101,7 @@ struct RegularFileCopy {
                 switch linkSnapshot(old, atomic: atomic) {
                 case .success:
                     record.snapshot = SnapshotOutcome(action: .linked, reason: "unchanged", dir: plan.dirs[i].name)
+                    zcp_progress_add(st.size)  // done, for the progress line
                     return finishLinked(st: st, record: &record, srcFd: srcFd)
                 case .failure(let e):
                     // EMLINK (a full link count), EXDEV (another filesystem): copied instead.
@@ -247,7 +249,8 @@ struct RegularFileCopy {
             : context.selector.copyData(
                 io, stat: st, record: &record, unshared: mustStayUnshared(dstFd),
                 from: resumeAt, inOrder: options.partial || options.resume)
-        if failure == nil && st.kind == .file && !options.attributesOnly {
+        if failure == nil && st.kind == .file && !options.attributesOnly && !cloned {
+            // (A clone's data came from the earlier snapshot, not from this read.)
             noteChanges(src, st, fd: srcFd, follow: follow, record: &record)
         }
         if failure == nil && options.verify && !options.attributesOnly {

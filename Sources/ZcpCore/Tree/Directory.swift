@@ -352,7 +352,12 @@ extension Walker {
 
     /// --parents: makes the directories of `source` under `directory` as copies of the source's
     /// own (GNU prints them with -v as `a -> d/a`). Returns them, or nil after telling why not.
-    func makeParents(of source: Path, under directory: Path) -> [ParentDirectory]? {
+    /// --files-from: `source` is a listed name below `root` (SOURCE), and every directory on
+    /// its way is returned, made or found (`always`), so that each one's times are set again
+    /// once the list is copied.
+    func makeParents(of source: Path, under directory: Path, root: Path? = nil, always: Bool = false)
+        -> [ParentDirectory]?
+    {
         var components = source.bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true).map {
             Path(bytes: Array($0))
         }
@@ -363,13 +368,13 @@ extension Walker {
         // or brought in line; otherwise every directory on the way is.
         let whole = components.reduce(directory) { $0.appending($1) }
         switch sys.stat(At(whole), true) {
-        case .success(let d) where d.isDirectory: return []
+        case .success(let d) where d.isDirectory: if !always { return [] }
         case .success:
             context.fail(CopyError(.existsNotDirectory, whole), source: source, dest: whole)
             return nil
         case .failure: break
         }
-        var srcPrefix = source.bytes.first == UInt8(ascii: "/") ? Path("/") : Path("")
+        var srcPrefix = root ?? (source.bytes.first == UInt8(ascii: "/") ? Path("/") : Path(""))
         var dstPrefix = directory
         var made: [ParentDirectory] = []
         for component in components {

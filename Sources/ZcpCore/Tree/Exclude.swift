@@ -313,7 +313,7 @@ extension ExcludeList {
         }
         for file in files {
             let bytes: [UInt8]
-            switch readAll(file, sys: sys) {
+            switch ListFile.read(file, separator: UInt8(ascii: "\n"), maxEntry: maxLine, sys: sys) {
             case .failure(.ENAMETOOLONG):
                 return .failure(
                     LoadError(
@@ -339,31 +339,4 @@ extension ExcludeList {
     /// A pattern is a path: a line longer than PATH_MAX is no pattern (a FIFO or /dev/zero
     /// given by mistake must not grow the list until memory runs out).
     static let maxLine = 4096
-
-    /// The file's bytes; ENAMETOOLONG once a line passes `maxLine`.
-    private static func readAll(_ file: Path, sys: Syscalls) -> SysResult<[UInt8]> {
-        let stdin = file.bytes == Array("-".utf8)
-        var fd: Int32 = 0
-        if !stdin {
-            switch sys.open(At(file), O_RDONLY | O_CLOEXEC, 0) {
-            case .failure(let e): return .failure(e)
-            case .success(let f): fd = f
-            }
-        }
-        defer { if !stdin { _ = sys.close(fd) } }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { sys.read(fd, $0.baseAddress!, $0.count) }
-            switch n {
-            case .failure(let e) where e == .EINTR: continue
-            case .failure(let e): return .failure(e)
-            case .success(0): return .success(out)
-            case .success(let k):
-                out += chunk[..<k]
-                let lineStart = (out.lastIndex(of: UInt8(ascii: "\n")) ?? -1) + 1
-                if out.count - lineStart > maxLine { return .failure(.ENAMETOOLONG) }
-            }
-        }
-    }
 }

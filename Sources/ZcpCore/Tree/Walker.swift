@@ -73,10 +73,12 @@ public final class Walker {
         let options = context.options
         policy = DestinationPolicy(options: options, sys: context.sys)
         worker = Worker(sys: context.sys)
-        let cpus = options.recursive && options.jobs == nil ? Int(max(1, zcp_online_cpus())) : 1
+        // A tree, or a list of names (--files-from), is copied by several threads.
+        let many = options.recursive || options.filesFrom != nil
+        let cpus = many && options.jobs == nil ? Int(max(1, zcp_online_cpus())) : 1
         var limit = rlimit()
         let soft =
-            options.recursive && getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0
+            many && getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0
             ? min(Int(clamping: limit.rlim_cur), 1 << 20) : 1024
         // The descriptor limit bounds the copying threads (each holds a source, a copy and,
         // for splice, a pipe) after what the run holds anyway (the standard three, the target
@@ -89,8 +91,8 @@ public final class Walker {
             + (options.copyContents || !options.recursive ? 2 : 0)
         let perThread = 4, perDirectory = 2
         let threadCap = max(1, (soft - reserved - perDirectory) / perThread)
-        jobs = options.recursive ? min(options.jobs ?? cpus, threadCap) : 1
-        if options.recursive && options.jobs == nil && jobs > 1 {
+        jobs = many ? min(options.jobs ?? cpus, threadCap) : 1
+        if many && options.jobs == nil && jobs > 1 {
             depth = IODepth(cpus: cpus, maxThreads: threadCap, sys: context.sys)
         }
         let threads = depth?.maxThreads ?? jobs
@@ -118,8 +120,10 @@ public final class Walker {
     /// `at`: where the destination is made, when not by its name from the working directory
     /// (an entry of the target directory opened once, as GNU does: renaming a name on the way
     /// to it, a symlink, say, does not move later copies elsewhere).
+    /// `drain`: wait for what the pool has queued (a --files-from list queues one name after
+    /// another and waits once, at its end).
     @discardableResult
-    public func copy(source: Path, to dest: Path, at: At? = nil) -> Bool {
+    public func copy(source: Path, to dest: Path, at: At? = nil, drain: Bool = true) -> Bool {
         operandAbandoned = false
         let before = context.failureCount
         copyObject(.operand(source), to: Node(at: at ?? At(dest), path: dest), top: (source, dest), parent: nil)
@@ -127,9 +131,12 @@ public final class Walker {
             entered = nil
             walk(first)
         }
-        startedPool?.drain()
+        if drain { startedPool?.drain() }
         return context.failureCount == before
     }
+
+    /// Waits for every queued file.
+    func drain() { startedPool?.drain() }
 
     /// Whether a source is the very directory entry `other` names.
     func isSameEntry(_ src: Node, _ other: Node) -> Bool { policy.sameEntry(src, other) }
@@ -270,9 +277,12 @@ public final class Walker {
             // Written in place into a file other names reach (perhaps a source of this run):
             // on the walker, after what is queued, so the outcome is the walk's order's.
             startedPool?.drain()
-        } else if asRegular, let parent, st.kind == .file, !keepsLink, let pool = threads() {
-            // The data and metadata of a plain file: a pool thread's job.
-            parent.retain()
+        } else if asRegular, parent != nil || options.filesFrom != nil, st.kind == .file, !keepsLink,
+            let pool = threads()
+        {
+            // The data and metadata of a plain file (of a tree, or named by a --files-from
+            // list): a pool thread's job.
+            parent?.retain()
             pool.submit { [context] worker in context.run(job, on: worker) }
             depth?.submitted(to: pool)
             return
