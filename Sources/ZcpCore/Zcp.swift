@@ -135,6 +135,7 @@ public enum Zcp {
             reporter.message("target \(quoted(dest)): \(e.message)")
             return false
         }
+        // A listed name is a command-line operand for -H (GNU's rule for operands).
         let follow = options.effectiveDereference != .never
         var ok = true
         var parents: [Walker.ParentDirectory] = []
@@ -173,7 +174,7 @@ public enum Zcp {
             // is never written by two copies at once).
             let whole = st?.isDirectory == true
             if whole { copier.drain() }
-            if !copier.copy(source: src, to: dest.appending(name), drain: whole) { ok = false }
+            if !copier.copy(source: src, to: dest.appending(name), drain: whole, known: st) { ok = false }
         }
         copier.drain()
         // Innermost first: a directory's times are set after its subdirectories'.

@@ -63,3 +63,26 @@ final class SnapshotTests: XCTestCase {
         XCTAssertEqual(d.hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 }
+
+/// --files-from's list: rsync's way of reading names, and names kept below SOURCE.
+final class ListFileTests: XCTestCase {
+    func testNewlineLists() {
+        let text = Array("a\n# comment\n\n; also\nb c\r\n/d/e\n".utf8)
+        XCTAssertEqual(ListFile.names(text, from0: false), [Array("a".utf8), Array("b c".utf8), Array("/d/e".utf8)])
+    }
+
+    func testNulLists() {
+        let names: [[UInt8]] = [Array("#not a comment".utf8), Array("new\nline".utf8), [0xff]]
+        var text: [UInt8] = []
+        for name in names { text += name + [0] }
+        XCTAssertEqual(ListFile.names(text, from0: true), names)
+    }
+
+    func testRelativeNames() {
+        XCTAssertEqual(ListFile.relativeName(Array("./a//b/./c".utf8)), Path("a/b/c"))
+        XCTAssertEqual(ListFile.relativeName(Array("/abs/x".utf8)), Path("abs/x"))
+        XCTAssertEqual(ListFile.relativeName(Array("./".utf8)), Path(""))
+        XCTAssertNil(ListFile.relativeName(Array("a/../../etc".utf8)))
+        XCTAssertNil(ListFile.relativeName(Array("..".utf8)))
+    }
+}

@@ -123,10 +123,12 @@ public final class Walker {
     /// `drain`: wait for what the pool has queued (a --files-from list queues one name after
     /// another and waits once, at its end).
     @discardableResult
-    public func copy(source: Path, to dest: Path, at: At? = nil, drain: Bool = true) -> Bool {
+    /// `known`: what stat already said of the source (a --files-from name).
+    public func copy(source: Path, to dest: Path, at: At? = nil, drain: Bool = true, known: FileStat? = nil) -> Bool {
         operandAbandoned = false
         let before = context.failureCount
-        copyObject(.operand(source), to: Node(at: at ?? At(dest), path: dest), top: (source, dest), parent: nil)
+        copyObject(
+            .operand(source), to: Node(at: at ?? At(dest), path: dest), top: (source, dest), parent: nil, known: known)
         if let first = entered {
             entered = nil
             walk(first)
@@ -149,13 +151,15 @@ public final class Walker {
     /// the kind. `top` is the command-line pair it descends from; `parent` the directory being
     /// copied that holds it. Failures are told, counted and recorded, here or, for files
     /// handed to the pool, when they finish.
-    func copyObject(_ src: Node, to named: Node, top: (src: Path, dst: Path), parent: DirectoryTask?) {
+    func copyObject(
+        _ src: Node, to named: Node, top: (src: Path, dst: Path), parent: DirectoryTask?, known: FileStat? = nil
+    ) {
         if stopSignal != nil { return }
         let commandLine = parent == nil
         let deref = options.effectiveDereference
         let follow = deref == .always || (deref == .commandLineOnly && commandLine)
         let st: FileStat
-        switch sys.stat(src.at, follow) {
+        switch known.map({ SysResult<FileStat>.success($0) }) ?? sys.stat(src.at, follow) {
         case .failure(let e):
             fail(CopyError(.stat, src.path, errno: e, syscall: follow ? .stat : .lstat), src, named); return
         case .success(let s): st = s
