@@ -64,11 +64,24 @@ eq "a missing name: what rsync copies" "$(paths r)" "$(paths z)"
 # --exclude applies to listed names; -j copies the list's files in parallel.
 rm -rf z; printf 'a/f1\na/f2\na/b/g 3\n' > list.ex
 "$ZCP" -a --exclude='f2' --files-from=list.ex src z; eq "--exclude leaves a listed name out" "./a ./a/b ./a/b/g 3 ./a/f1" "$(paths z | tr '\n' ' ' | sed 's/ $//')"
-find src -type f -printf '%P\n' | grep -v $'\n' > list.all
+find src -type f ! -name $'*\n*' -printf '%P\n' > list.all
+check "the list of every file (but the one with a newline)" [ "$(wc -l < list.all)" -eq 27 ]
 for j in 1 4; do
     rm -rf "z$j"; "$ZCP" -a -j $j -d --files-from=list.all src "z$j"; eq "-j $j: exit 0" 0 $?
 done
 eq "-j 4 copies what -j 1 copies" "$(state z1)" "$(state z4)"
+# With the other options: --link-dest against an earlier copy, --manifest, --report,
+# --verify; --resume over a list copied in part.
+rm -rf snapz lz; "$ZCP" -a -d --files-from=list.all src snapz
+"$ZCP" -a -d --verify --link-dest=../snapz --manifest=lz.sha --manifest-hash=sha256 --report=lz.json \
+    --files-from=list.all src lz; eq "with --link-dest, --manifest, --verify: exit 0" 0 $?
+eq "with --link-dest: unchanged files are the earlier copy's" "$(stat -c %i snapz/a/f5)" "$(stat -c %i lz/a/f5)"
+sha256sum -c --quiet lz.sha; eq "with --manifest: sha256sum -c checks it" 0 $?
+eq "with --report: a record per listed file" "$(grep -c '"type":"file"' lz.json)" "$(grep -c . list.all)"
+rm -rf rz; "$ZCP" -a -d --files-from=list.all src rz; rm rz/a/f2 rz/a/b/c/deep; truncate -s 100 rz/a/f9
+"$ZCP" -a -d --resume --files-from=list.all src rz; eq "with --resume: exit 0" 0 $?
+eq "with --resume: the same as a copy in one go" "$(state z1)" "$(state rz)"
+
 # Usage errors, before anything is copied.
 "$ZCP" --files-from=list.nl src src2 z 2>err; eq "two SOURCEs: exit 1" 1 $?
 check "two SOURCEs: says why" grep -q "takes one SOURCE directory" err
