@@ -192,4 +192,29 @@ eq "GNU parallel: every file, its content, mode and mtime" \
 eq "GNU parallel: the same data" "$(cd src && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 cat | sha256sum)" \
     "$(cd par-dst && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 cat | sha256sum)"
 
+# Workers side by side make the same new parent directories: one that another made meanwhile
+# is taken as found (GNU cp 9.1 says "cannot make directory: File exists" there). Eight at once,
+# each with files of its own, 50 times, through --parents and through --files-from.
+race() { # race MODE: the number of failed workers
+    local fails=0 r k pids pid
+    for r in $(seq 1 50); do
+        rm -rf race-dst; mkdir race-dst
+        pids=()
+        for k in 1 2 3 4 5 6 7 8; do
+            if [ "$1" == parents ]; then
+                "$ZCP" --parents -p -t race-dst "src/a/b/g $k" "src/a/f$k" 2>>race.err &
+            else
+                printf 'a/b/g %s\0a/f%s\0a/b/c\0' "$k" "$k" | "$ZCP" -p -d --from0 --files-from=- src race-dst 2>>race.err &
+            fi
+            pids+=($!)
+        done
+        for pid in "${pids[@]}"; do wait "$pid" || fails=$((fails + 1)); done
+    done
+    echo "$fails"
+}
+: > race.err
+eq "eight --parents workers at once: none fails" 0 "$(race parents)"
+eq "eight --files-from workers at once: none fails" 0 "$(race list)"
+eq "workers at once: nothing on stderr" "" "$(sort -u race.err)"
+
 finish

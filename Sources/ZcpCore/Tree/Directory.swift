@@ -405,6 +405,12 @@ extension Walker {
                 Metadata.directoryCreationMode(st, preserveOwnership: options.preserve.ownership)
                 & (options.preserve.mode ? 0o7777 : 0o777)
             if case .failure(let e) = sys.mkdir(At(dstPrefix), mode) {
+                // Another copy running beside this one (GNU parallel's jobs, fpsync's) made it
+                // meanwhile: it is there, as if found.
+                if e == .EEXIST, case .success(let d) = sys.stat(At(dstPrefix), true), d.isDirectory {
+                    made.append(ParentDirectory(src: srcPrefix, dst: dstPrefix, st: st, created: nil))
+                    continue
+                }
                 context.fail(CopyError(.makeParent, dstPrefix, errno: e, syscall: .mkdir), source: source, dest: dstPrefix)
                 return nil
             }
