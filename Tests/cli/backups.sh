@@ -138,6 +138,15 @@ touch -d '2000-01-01' "$E/q"; touch "$E/u.copy"
 check "-au --resume: a short newer copy is finished" cmp -s "$E/q" "$E/u.copy"
 eq "-au --resume: resumed" 500000 "$(report_field "$WORK/u.json" resumed_at)"
 
+# An --atomic copy killed after its rename, before its mark came off: complete, but marked as
+# a temporary. --resume takes the mark off without opening it.
+head -c 3000 /dev/urandom > "$E/mk"; "$ZCP" -p "$E/mk" "$E/mk.copy"
+setfattr -n user.zcp.temporary -v 1:2 "$E/mk.copy"; ino=$(stat -c %i "$E/mk.copy")
+strace -f -qq -o "$WORK/mk.trace" -e trace=openat "$ZCP" -p --resume "$E/mk" "$E/mk.copy"
+eq "a complete copy still marked: the mark goes" "" "$(getfattr -d -m user.zcp "$E/mk.copy" 2>/dev/null)"
+eq "a complete copy still marked: the same file" "$ino" "$(stat -c %i "$E/mk.copy")"
+check "a complete copy still marked: not opened" bash -c "! grep -q mk.copy '$WORK/mk.trace'"
+
 # --- --resume of a 2,000-file -a tree killed mid-way -----------------------------------------
 python3 "$HERE/backuptree.py" "$E/tree" 2000 11
 "$GNU_CP" -a "$E/tree" "$E/clean"

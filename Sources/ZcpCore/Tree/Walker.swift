@@ -206,6 +206,10 @@ public final class Walker {
                 existing = decision.existing  // complete, but not yet the link it must be: linked below
             } else {
                 if keepsLink && copiedTo[id] == nil { copiedTo[id] = dst.path }
+                // An --atomic copy killed after its rename and before its mark came off is
+                // complete but still marked as a temporary: the mark goes (by name; the file
+                // is not opened).
+                if st.kind == .file { context.unmarkTemporary(dst.at) }
                 var record = FileRecord(source: src.path, dest: dst.path, kind: st.kind)
                 record.size = st.size
                 record.resume = .complete
