@@ -50,17 +50,10 @@ struct RegularFileCopy {
                 size: Worker.hashBufferSize)
             early = choice
             if case .use(let i) = choice, plan.kind == .link {
-                switch linkSnapshot(At(plan.dirs[i].fd, rel), atomic: atomicRequested) {
-                case .success:
-                    record.size = seen.size
-                    record.snapshot = SnapshotOutcome(action: .linked, reason: "unchanged", dir: plan.dirs[i].name)
-                    zcp_progress_add(seen.size)  // done, for the progress line
-                    return finishLinked(st: seen, record: &record)
-                case .failure(let e):
-                    // EMLINK (a full link count), EXDEV (another filesystem): copied instead.
-                    record.snapshot = SnapshotOutcome(action: .copied, reason: e.name)
-                    early = .copy(reason: e.name)
+                if let done = link(to: plan.dirs[i], rel, st: seen, srcFd: -1, atomic: atomicRequested, record: &record) {
+                    return done
                 }
+                early = .copy(reason: record.snapshot?.reason ?? "")
             }
         }
         // A name lstat saw as a file must still be one: never follow a symlink swapped in since.
@@ -97,15 +90,8 @@ struct RegularFileCopy {
             case .copy(let reason):
                 if record.snapshot == nil { record.snapshot = SnapshotOutcome(action: .copied, reason: reason) }
             case .use(let i) where plan.kind == .link:
-                let old = At(plan.dirs[i].fd, rel)
-                switch linkSnapshot(old, atomic: atomic) {
-                case .success:
-                    record.snapshot = SnapshotOutcome(action: .linked, reason: "unchanged", dir: plan.dirs[i].name)
-                    zcp_progress_add(st.size)  // done, for the progress line
-                    return finishLinked(st: st, record: &record, srcFd: srcFd)
-                case .failure(let e):
-                    // EMLINK (a full link count), EXDEV (another filesystem): copied instead.
-                    record.snapshot = SnapshotOutcome(action: .copied, reason: e.name)
+                if let done = link(to: plan.dirs[i], rel, st: st, srcFd: srcFd, atomic: atomic, record: &record) {
+                    return done
                 }
             case .use(let i):
                 switch sys.open(At(plan.dirs[i].fd, rel), O_RDONLY | O_NOFOLLOW, 0) {
@@ -306,6 +292,24 @@ struct RegularFileCopy {
             failure = f
         }
         return failure
+    }
+
+    /// Makes the copy a hard link to `rel` in the earlier snapshot `dir` and finishes it: the
+    /// outcome, nil when the link was refused (EMLINK, a full link count; EXDEV, another
+    /// filesystem): the file is then copied, and the record says why.
+    private func link(
+        to dir: SnapshotPlan.Dir, _ rel: Path, st: FileStat, srcFd: Int32, atomic: Bool, record: inout FileRecord
+    ) -> CopyError?? {
+        switch linkSnapshot(At(dir.fd, rel), atomic: atomic) {
+        case .success:
+            record.size = st.size
+            record.snapshot = SnapshotOutcome(action: .linked, reason: "unchanged", dir: dir.name)
+            zcp_progress_add(st.size)  // done, for the progress line
+            return .some(finishLinked(st: st, record: &record, srcFd: srcFd))
+        case .failure(let e):
+            record.snapshot = SnapshotOutcome(action: .copied, reason: e.name)
+            return nil
+        }
     }
 
     /// A hard link at the destination to `old`, the unchanged file of an earlier snapshot.
