@@ -105,11 +105,15 @@ struct cleanup_node {
 };
 static _Atomic(struct cleanup_node *) cleanup_head;
 /* Files being made and not yet registered, and whether the second signal's cleanup began:
-   the handler waits for the first to reach zero after it set the second, and a creation
-   that sees the second never starts. */
+   the cleanup waits for the first to reach zero after it set the second, and a creation
+   that sees the second never starts. A handler that runs on a thread in the middle of a
+   creation cannot wait for it: it leaves the cleanup to that thread, which does it as soon
+   as its file is registered (otherwise the file it just made would outlive the exit). */
 static _Atomic int creating;
 static _Atomic int dying;
-static _Thread_local int creating_here;  // the handler's own thread cannot finish its creation
+static _Thread_local volatile sig_atomic_t creating_here;
+// The signal whose cleanup this thread owes (set by a handler on this thread).
+static _Thread_local volatile sig_atomic_t exit_after_creation;
 
 static void remove_registered(void) {
   for (struct cleanup_node *n = atomic_load(&cleanup_head); n; n = n->next) {
@@ -118,11 +122,28 @@ static void remove_registered(void) {
   }
 }
 
+/* The second signal's end, on a thread that makes nothing itself: what other threads are
+   making now is registered within moments (2 s at the most), then removed. */
+static void remove_all_and_exit(int sig) {
+  remove_registered();
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  while (atomic_load(&creating) > 0) {
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec - start.tv_sec >= 2) break;
+    sched_yield();
+  }
+  remove_registered();
+  _exit(128 + sig);
+}
+
 void zcp_creation_begin(void) {
   creating_here = 1;
   atomic_fetch_add(&creating, 1);
   if (atomic_load(&dying)) {
     atomic_fetch_sub(&creating, 1);
+    creating_here = 0;
+    if (exit_after_creation) remove_all_and_exit(exit_after_creation);
     for (;;) pause();  // the process is exiting
   }
 }
@@ -130,6 +151,7 @@ void zcp_creation_begin(void) {
 void zcp_creation_end(void) {
   atomic_fetch_sub(&creating, 1);
   creating_here = 0;
+  if (exit_after_creation) remove_all_and_exit(exit_after_creation);
 }
 static _Atomic int pending_signal;
 /* The self-pipe: the handler writes a byte, so a wait that polls it wakes whenever the signal
@@ -149,8 +171,8 @@ static void make_stop_pipe(void) {
 }
 
 static void on_signal(int sig) {
-  if (atomic_load(&pending_signal) == 0) {
-    atomic_store(&pending_signal, sig);
+  int none = 0;
+  if (atomic_compare_exchange_strong(&pending_signal, &none, sig)) {
     int w = atomic_load(&stop_pipe_write);
     if (w >= 0) {
       int saved = errno;
@@ -162,17 +184,11 @@ static void on_signal(int sig) {
   }
   // Asked twice: no more waiting for the copies to wind down.
   atomic_store(&dying, 1);
-  remove_registered();
-  // What other threads are making now is registered within moments (2 s at the most).
-  struct timespec start, now;
-  clock_gettime(CLOCK_MONOTONIC, &start);
-  while (atomic_load(&creating) > creating_here) {
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (now.tv_sec - start.tv_sec >= 2) break;
-    sched_yield();
+  if (creating_here) {
+    exit_after_creation = sig;  // zcp_creation_end, in moments
+    return;
   }
-  remove_registered();
-  _exit(128 + sig);
+  remove_all_and_exit(sig);
 }
 
 void zcp_install_signal_handlers(void) {

@@ -200,6 +200,20 @@ zpid=$(pgrep -P $tracer -x zcp)
 kill -TERM "$zpid"; kill -INT "$zpid"
 wait $tracer
 eq "-j 600, two signals: no temporary left" 0 "$(find many2 -name '.*.zcp-*' | wc -l)"
+# Both signals handled on the thread that is making a temporary: its linkat has given the
+# file a name, not yet registered (strace holds the call as it returns; killing strace lets
+# it go at once, with the signals pending). The handler cannot wait for its own thread, so
+# the removal is that thread's, once the name is registered.
+mkdir mid; echo one > one
+(exec strace -f -qq -o /dev/null -e trace=linkat -e inject=linkat:delay_exit=60000000 \
+    sh -c '"$0" -j 1 --atomic one mid/one 2>/dev/null; echo $? > mid.rc' "$ZCP") & tracer=$!
+check "mid-creation: the temporary has its name" wait_for 1 mid
+zpid=$(pgrep -P "$(pgrep -P $tracer)" -x zcp)
+kill -TERM "$zpid"; kill -INT "$zpid"; kill -KILL $tracer
+{ wait $tracer; } 2>/dev/null
+for _ in $(seq 600); do [ -s mid.rc ] && break; sleep 0.1; done
+check "mid-creation, two signals: exit status 128 + the second ($(cat mid.rc))" grep -qx '130\|143' mid.rc
+eq "mid-creation, two signals: no temporary left" "" "$(ls -A mid)"
 # One signal under -j 8: only the files in flight are told as interrupted, not the queued ones.
 (exec strace -f -qq -o /dev/null -e trace=copy_file_range -e inject=copy_file_range:delay_enter=3000000 \
     "$ZCP" -r -j 8 --atomic many many3 2>one.err) & tracer=$!
