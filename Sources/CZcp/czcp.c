@@ -338,12 +338,13 @@ int zcp_resident(int fd, int64_t offset, int64_t length, unsigned char *pages) {
   return rc;
 }
 
-int zcp_usage(int64_t *cpu_ns, int64_t *waits) {
+int zcp_usage(int64_t *cpu_ns, int64_t *waits, int64_t *blocks_read) {
   struct rusage ru;
   if (getrusage(RUSAGE_SELF, &ru) != 0) return -1;
   *cpu_ns = ((int64_t)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL
             + ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL;
   *waits = ru.ru_nvcsw;
+  *blocks_read = ru.ru_inblock;
   return 0;
 }
 

@@ -75,21 +75,22 @@ final class PoolTests: XCTestCase {
             depth = IODepth(cpus: 2, maxThreads: maxThreads, sys: sys, clock: { [clock] in clock.get })
         }
 
-        /// 64 files queued over `ms` milliseconds, in which the process spent `busy` CPU-ms
-        /// and its threads waited `waits` times.
-        mutating func round(ms: Int64, busy: Int64, waits: Int64) {
+        /// 64 files queued over `ms` milliseconds, in which the process spent `busy` CPU-ms,
+        /// its threads waited `waits` times and it read `blocks` 512-byte blocks from storage.
+        mutating func round(ms: Int64, busy: Int64, waits: Int64, blocks: Int64 = 1280) {
             clock.with { $0 += ms * 1_000_000 }
             usage.with {
-                $0.cpuNs += busy * 1_000_000; $0.waits += waits
+                $0.cpuNs += busy * 1_000_000; $0.waits += waits; $0.blocksRead += blocks
             }
             for _ in 0..<64 { pool.submit { _ in }; depth.submitted(to: pool) }
         }
     }
 
-    /// The default thread count doubles while the process uses little CPU and its threads
-    /// wait (copying waits on storage), never past eight threads per CPU, and stays while the
-    /// CPUs are busy or while the CPU time went to other processes (threads preempted, not
-    /// waiting).
+    /// The default thread count doubles while the process uses little CPU, its threads wait
+    /// and it reads from storage (copying waits on a disk), never past eight threads per CPU,
+    /// and stays while the CPUs are busy, while the CPU time went to other processes (threads
+    /// preempted, not waiting) or while the threads wait with nothing read (on the kernel's
+    /// locks: more threads would only contend more).
     func testThreadsGrowWhileCopyingWaitsAndStayWhileTheCPUsAreBusy() {
         var g = Growth()
         g.round(ms: 100, busy: 190, waits: 2)  // 1.9 of 2 CPUs: warm, CPU-bound
@@ -97,6 +98,10 @@ final class PoolTests: XCTestCase {
         g.round(ms: 100, busy: 60, waits: 3)  // little CPU, but no waiting: other processes had it
         XCTAssertEqual(g.pool.threadCount, 1)
         g.round(ms: 100, busy: 60, waits: 15)  // waits for fewer than a quarter of the files
+        XCTAssertEqual(g.pool.threadCount, 1)
+        g.round(ms: 100, busy: 60, waits: 64, blocks: 0)  // waits with nothing read: kernel locks
+        XCTAssertEqual(g.pool.threadCount, 1)
+        g.round(ms: 100, busy: 60, waits: 64, blocks: 15)  // a block for fewer than a quarter
         XCTAssertEqual(g.pool.threadCount, 1)
         g.round(ms: 100, busy: 60, waits: 64)  // waiting on a disk
         XCTAssertEqual(g.pool.threadCount, 3)

@@ -35,7 +35,7 @@ int zcp_sync_range(int fd, int64_t offset, int64_t length, int wait);
 int zcp_resident(int fd, int64_t offset, int64_t length, unsigned char *pages);
 // CPU time (user + system) of the whole process so far, in nanoseconds, and how often its
 // threads gave up the CPU to wait (voluntary context switches): getrusage.
-int zcp_usage(int64_t *cpu_ns, int64_t *waits);
+int zcp_usage(int64_t *cpu_ns, int64_t *waits, int64_t *blocks_read);
 
 int zcp_pipe(int fds[2]);
 // setlocale(LC_CTYPE, "") from the environment; whether its characters take several bytes.

@@ -192,7 +192,7 @@ extension Syscalls {
         syncRange: { fd, offset, length, wait in nothingOrErrno(zcp_sync_range(fd, offset, length, wait ? 1 : 0)) },
         usage: {
             var u = ProcessUsage()
-            return zcp_usage(&u.cpuNs, &u.waits) == 0 ? .success(u) : .failure(.current)
+            return zcp_usage(&u.cpuNs, &u.waits, &u.blocksRead) == 0 ? .success(u) : .failure(.current)
         },
         resident: { fd, offset, length, pages in nothingOrErrno(zcp_resident(fd, offset, length, pages)) },
         copyACL: { from, to, kind in liveCopyACL(from: from, to: to, kind: kind) },
@@ -261,7 +261,14 @@ public struct ProcessUsage: Sendable {
     public var cpuNs: Int64 = 0
     /// Voluntary context switches: a thread gave up the CPU to wait (for storage, or a lock).
     public var waits: Int64 = 0
-    public init(cpuNs: Int64 = 0, waits: Int64 = 0) { self.cpuNs = cpuNs; self.waits = waits }
+    /// 512-byte blocks read from storage on the process's behalf (data or metadata the page
+    /// cache did not have).
+    public var blocksRead: Int64 = 0
+    public init(cpuNs: Int64 = 0, waits: Int64 = 0, blocksRead: Int64 = 0) {
+        self.cpuNs = cpuNs
+        self.waits = waits
+        self.blocksRead = blocksRead
+    }
 }
 
 /// Calls a size-query-then-fill function (listxattr, getxattr) until the buffer is big enough.

@@ -448,12 +448,15 @@ extension RunContext {
 
 /// The default thread count of a tree copy. It starts at one thread per CPU, which is right
 /// while copying keeps the CPUs busy (a warm cache, memory to memory: 180-195 % of two CPUs
-/// here). When the process uses less than three quarters of the CPU time its threads could
-/// and they wait (at least one voluntary context switch for every four files: reads or writes
-/// of a cold disk), the count doubles, up to eight threads per CPU, so that more requests are
-/// in flight. CPU time lost to other processes is not waiting: threads that are preempted
-/// (involuntary switches) do not make the count grow. Looked at every 64 queued files and
-/// 30 ms at the least: one getrusage each time.
+/// here). When the process uses less than three quarters of the CPU time its threads could,
+/// its threads wait (at least one voluntary context switch for every four files) and it reads
+/// from storage (at least one 512-byte block for every four files: a cold disk), the count
+/// doubles, up to eight threads per CPU, so that more requests are in flight. Waiting with
+/// nothing read is waiting on the kernel's locks (many files made at once in one btrfs
+/// subvolume), where more threads only add contention: the count stays. CPU time lost to
+/// other processes is not waiting either: threads that are preempted (involuntary switches)
+/// do not make the count grow. Looked at every 64 queued files and 30 ms at the least: one
+/// getrusage each time.
 struct IODepth {
     let cpus: Int
     let maxThreads: Int
@@ -481,7 +484,8 @@ struct IODepth {
         let copying = pool.threadCount + 1
         let busy = Double(usage.cpuNs - usageSince.cpuNs) / Double(now - since)  // CPUs' worth of work
         let waiting = 4 * (usage.waits - usageSince.waits) >= Int64(jobs)
-        if busy < 0.75 * Double(min(copying, cpus)) && waiting && copying < maxThreads {
+        let reading = 4 * (usage.blocksRead - usageSince.blocksRead) >= Int64(jobs)
+        if busy < 0.75 * Double(min(copying, cpus)) && waiting && reading && copying < maxThreads {
             pool.grow(by: min(copying, maxThreads - copying))
         }
         jobs = 0
