@@ -14,10 +14,13 @@ let package = Package(
         .systemLibrary(name: "CAcl", pkgConfig: "libacl", providers: [.apt(["libacl1-dev"])]),
         // XXH3-128 digests (--verify, --resume) through libxxhash.
         .systemLibrary(name: "CXxhash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
-        // SHA-256 manifests (--manifest-hash=sha256) through OpenSSL's libcrypto, linked from
-        // its static archive: the shared library would cost every start-up about 0.6 ms of
-        // loading and relocation, the archive adds SHA-256's 20 KB of code alone.
-        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // SHA-256 manifests (--manifest-hash=sha256) through OpenSSL's libcrypto (Debian's
+        // libssl-dev, which Scripts/install and Scripts/test install), linked from its static
+        // archive: the shared library would cost every start-up about 0.6 ms of loading and
+        // relocation, the archive adds SHA-256's 20 KB of code alone. No pkgConfig here: its
+        // -lcrypto would come first on the link line and bind the shared library, and the
+        // headers are in the standard place (pkg-config gives no flags for them).
+        .systemLibrary(name: "CCrypto"),
         // The engine: command line, strategies, extents, metadata, tree walking, reporting.
         // Exclusive access is checked at compile time; the run-time checks cost a call on
         // every access to a class's stored property in the per-file path.
