@@ -69,20 +69,22 @@ final class PoolTests: XCTestCase {
         let pool = Pool(threads: 1, walker: Worker(sys: .live), sys: .live)
         var depth: IODepth
 
-        init(maxThreads: Int = .max) {
+        /// `sourceType`: the statfs type of the source directory (ext4 by default).
+        init(maxThreads: Int = .max, sourceType: Int = 0xEF53) {
             var sys = Syscalls.live
             sys.usage = { [usage] in .success(usage.get) }
+            sys.fsType = { _ in .success(sourceType) }
             depth = IODepth(cpus: 2, maxThreads: maxThreads, sys: sys, clock: { [clock] in clock.get })
         }
 
         /// 64 files queued over `ms` milliseconds, in which the process spent `busy` CPU-ms,
         /// its threads waited `waits` times and it read `blocks` 512-byte blocks from storage.
-        mutating func round(ms: Int64, busy: Int64, waits: Int64, blocks: Int64 = 1280) {
+        mutating func round(ms: Int64, busy: Int64, waits: Int64, blocks: Int64 = 1280, directory: Int32? = 3) {
             clock.with { $0 += ms * 1_000_000 }
             usage.with {
                 $0.cpuNs += busy * 1_000_000; $0.waits += waits; $0.blocksRead += blocks
             }
-            for _ in 0..<64 { pool.submit { _ in }; depth.submitted(to: pool) }
+            for _ in 0..<64 { pool.submit { _ in }; depth.submitted(to: pool, sourceDirectory: directory) }
         }
     }
 
@@ -114,6 +116,24 @@ final class PoolTests: XCTestCase {
         g.round(ms: 10, busy: 0, waits: 64)  // under 30 ms since the last look: no decision
         XCTAssertEqual(g.pool.threadCount, 15)
         g.pool.finish()
+    }
+
+    /// A source whose reads never reach the block layer (NFS, SMB, FUSE: sshfs, bindfs) waits
+    /// on a server with no blocks read: there, and for a --files-from list (no source
+    /// directory to ask), waits alone make the count grow, as on a cold disk.
+    func testThreadsGrowOnWaitsAloneWhereReadsAreNotCounted() {
+        var nfs = Growth(sourceType: 0x6969)
+        nfs.round(ms: 100, busy: 60, waits: 64, blocks: 0)
+        XCTAssertEqual(nfs.pool.threadCount, 3)
+        nfs.pool.finish()
+        var fuse = Growth(sourceType: 0x6573_5546)
+        fuse.round(ms: 100, busy: 60, waits: 64, blocks: 0)
+        XCTAssertEqual(fuse.pool.threadCount, 3)
+        fuse.pool.finish()
+        var list = Growth()
+        list.round(ms: 100, busy: 60, waits: 64, blocks: 0, directory: nil)
+        XCTAssertEqual(list.pool.threadCount, 3)
+        list.pool.finish()
     }
 
     /// The descriptor limit caps the growth: never more copying threads than `maxThreads`.

@@ -292,7 +292,7 @@ public final class Walker {
             // list): a pool thread's job.
             parent?.retain()
             pool.submit { [context] worker in context.run(job, on: worker) }
-            depth?.submitted(to: pool)
+            depth?.submitted(to: pool, sourceDirectory: parent?.srcFd)
             return
         }
         let started = zcp_monotonic_ns()
@@ -450,7 +450,8 @@ extension RunContext {
 /// while copying keeps the CPUs busy (a warm cache, memory to memory: 180-195 % of two CPUs
 /// here). When the process uses less than three quarters of the CPU time its threads could,
 /// its threads wait (at least one voluntary context switch for every four files) and it reads
-/// from storage (at least one 512-byte block for every four files: a cold disk), the count
+/// from storage (at least one 512-byte block for every four files: a cold disk; or its source
+/// is on a network or FUSE filesystem, whose reads are not counted in blocks), the count
 /// doubles, up to eight threads per CPU, so that more requests are in flight. Waiting with
 /// nothing read is waiting on the kernel's locks (many files made at once in one btrfs
 /// subvolume), where more threads only add contention: the count stays. CPU time lost to
@@ -476,7 +477,19 @@ struct IODepth {
         usageSince = (try? sys.usage().get()) ?? ProcessUsage()
     }
 
-    mutating func submitted(to pool: Pool) {
+    /// Whether the source's reads bypass the block layer (and so getrusage's count), asked
+    /// once, of the first source directory a decision needs: nil until then.
+    private var readsUncounted: Bool?
+
+    /// Network and FUSE filesystems (NFS, SMB, FUSE, Ceph, 9p): their reads wait on a
+    /// server, not a block device, so they never show as blocks read.
+    static let uncountedReads = [
+        FilesystemMagic.nfs, FilesystemMagic.cifs, FilesystemMagic.smb2, 0x6573_5546, 0x00C3_6400, 0x0102_1997,
+    ]
+
+    /// A file of the directory open as `sourceDirectory` (nil: a --files-from name, taken
+    /// as read from a server, which lets waits alone make the count grow) was queued.
+    mutating func submitted(to pool: Pool, sourceDirectory: Int32?) {
         jobs += 1
         guard jobs >= 64 else { return }
         let now = clock()
@@ -484,12 +497,22 @@ struct IODepth {
         let copying = pool.threadCount + 1
         let busy = Double(usage.cpuNs - usageSince.cpuNs) / Double(now - since)  // CPUs' worth of work
         let waiting = 4 * (usage.waits - usageSince.waits) >= Int64(jobs)
-        let reading = 4 * (usage.blocksRead - usageSince.blocksRead) >= Int64(jobs)
-        if busy < 0.75 * Double(min(copying, cpus)) && waiting && reading && copying < maxThreads {
+        if busy < 0.75 * Double(min(copying, cpus)) && waiting && copying < maxThreads
+            && (4 * (usage.blocksRead - usageSince.blocksRead) >= Int64(jobs)
+                || readsAreUncounted(sourceDirectory))
+        {
             pool.grow(by: min(copying, maxThreads - copying))
         }
         jobs = 0
         since = now
         usageSince = usage
+    }
+
+    private mutating func readsAreUncounted(_ directory: Int32?) -> Bool {
+        if let readsUncounted { return readsUncounted }
+        guard let directory else { return true }
+        let uncounted = (try? sys.fsType(directory).get()).map(Self.uncountedReads.contains) ?? false
+        readsUncounted = uncounted
+        return uncounted
     }
 }
