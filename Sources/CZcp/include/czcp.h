@@ -33,8 +33,9 @@ int zcp_sync_range(int fd, int64_t offset, int64_t length, int wait);
 // mincore of [offset, offset+length) of a file (offset page-aligned): one byte per page,
 // bit 0 set where the page is in the page cache.
 int zcp_resident(int fd, int64_t offset, int64_t length, unsigned char *pages);
-// CPU time (user + system) of the whole process so far, in nanoseconds, and how often its
-// threads gave up the CPU to wait (voluntary context switches): getrusage.
+// CPU time (user + system) of the whole process so far, in nanoseconds, how often its
+// threads gave up the CPU to wait (voluntary context switches), and how many 512-byte blocks
+// it read from storage: getrusage.
 int zcp_usage(int64_t *cpu_ns, int64_t *waits, int64_t *blocks_read);
 
 int zcp_pipe(int fds[2]);
