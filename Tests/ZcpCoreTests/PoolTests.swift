@@ -122,11 +122,11 @@ final class PoolTests: XCTestCase {
     /// on a server with no blocks read: there, and for a --files-from list (no source
     /// directory to ask), waits alone make the count grow, as on a cold disk.
     func testThreadsGrowOnWaitsAloneWhereReadsAreNotCounted() {
-        var nfs = Growth(sourceType: 0x6969)
+        var nfs = Growth(sourceType: FilesystemMagic.nfs)
         nfs.round(ms: 100, busy: 60, waits: 64, blocks: 0)
         XCTAssertEqual(nfs.pool.threadCount, 3)
         nfs.pool.finish()
-        var fuse = Growth(sourceType: 0x6573_5546)
+        var fuse = Growth(sourceType: FilesystemMagic.fuse)
         fuse.round(ms: 100, busy: 60, waits: 64, blocks: 0)
         XCTAssertEqual(fuse.pool.threadCount, 3)
         fuse.pool.finish()

@@ -9,6 +9,9 @@ enum FilesystemMagic {
     static let tmpfs = 0x0102_1994
     static let ramfs = 0x8584_58F6
     static let proc = 0x9FA0
+    static let fuse = 0x6573_5546
+    static let ceph = 0x00C3_6400
+    static let v9fs = 0x0102_1997
     /// Kernel filesystems whose files have no true size: sysfs, debugfs, tracefs,
     /// securityfs, configfs, cgroup, cgroup2, efivarfs, pstore, bpf.
     static let fictionalSizes: [Int] = [
@@ -35,10 +38,16 @@ enum FilesystemMagic {
         case 0xEF53: return "ext4"
         case tmpfs: return "tmpfs"
         case 0x794C_7630: return "overlayfs"
-        case 0x6573_5546: return "fuse"
+        case fuse: return "fuse"
         case proc: return "proc"
         default: return "0x" + String(type, radix: 16)
         }
+    }
+
+    /// Network and FUSE filesystems (NFS, SMB, FUSE, Ceph, 9p): their reads wait on a server,
+    /// not a block device, so getrusage never counts them as blocks read.
+    static func readsBypassBlockLayer(_ type: Int) -> Bool {
+        [nfs, cifs, smb2, fuse, ceph, v9fs].contains(type)
     }
 
     /// Filesystems whose copy_file_range may share extents (or ask the server to clone).

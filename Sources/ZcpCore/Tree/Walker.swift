@@ -481,12 +481,6 @@ struct IODepth {
     /// once, of the first source directory a decision needs: nil until then.
     private var readsUncounted: Bool?
 
-    /// Network and FUSE filesystems (NFS, SMB, FUSE, Ceph, 9p): their reads wait on a
-    /// server, not a block device, so they never show as blocks read.
-    static let uncountedReads = [
-        FilesystemMagic.nfs, FilesystemMagic.cifs, FilesystemMagic.smb2, 0x6573_5546, 0x00C3_6400, 0x0102_1997,
-    ]
-
     /// A file of the directory open as `sourceDirectory` (nil: a --files-from name, taken
     /// as read from a server, which lets waits alone make the count grow) was queued.
     mutating func submitted(to pool: Pool, sourceDirectory: Int32?) {
@@ -511,7 +505,7 @@ struct IODepth {
     private mutating func readsAreUncounted(_ directory: Int32?) -> Bool {
         if let readsUncounted { return readsUncounted }
         guard let directory else { return true }
-        let uncounted = (try? sys.fsType(directory).get()).map(Self.uncountedReads.contains) ?? false
+        let uncounted = (try? sys.fsType(directory).get()).map(FilesystemMagic.readsBypassBlockLayer) ?? false
         readsUncounted = uncounted
         return uncounted
     }
