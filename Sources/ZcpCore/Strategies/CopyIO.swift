@@ -93,15 +93,32 @@ public final class Worker {
 /// files does not ask the kernel the same question once per file. Only auto uses it; the
 /// report marks such a fallback `remembered`.
 public final class RefusalMemo: Sendable {
-    public struct Pair: Hashable, Sendable {
+    public struct Pair: Equatable, Sendable {
         var source: UInt64
         var destination: UInt64
         var strategy: StrategyID
     }
-    private let refusals = Mutex<[Pair: Errno]>([:])
+    struct Refusal: Sendable {
+        var pair: Pair
+        var errno: Errno
+    }
+    // A run meets a handful of filesystem pairs, so a list searched in order is enough; a
+    // dictionary would also cost every start-up a search of the runtime's conformance records
+    // for the key's Hashable (about 2 % of a one-file copy).
+    private let refusals = Mutex<[Refusal]>([])
 
     static func holdsForThePair(_ e: Errno) -> Bool { e == .EXDEV || e == .EOPNOTSUPP || e == .ENOTTY }
 
-    func refusal(_ pair: Pair) -> Errno? { refusals.withLock { $0[pair] } }
-    func remember(_ pair: Pair, _ e: Errno) { refusals.withLock { $0[pair] = e } }
+    func refusal(_ pair: Pair) -> Errno? {
+        refusals.withLock { list in list.first { $0.pair == pair }?.errno }
+    }
+    func remember(_ pair: Pair, _ e: Errno) {
+        refusals.withLock { list in
+            if let i = list.firstIndex(where: { $0.pair == pair }) {
+                list[i].errno = e
+            } else {
+                list.append(Refusal(pair: pair, errno: e))
+            }
+        }
+    }
 }
