@@ -180,8 +180,8 @@ public func localeQuoted(bytes: [UInt8]) -> String {
 let utf8Locale: Bool = {
     for name in ["LC_ALL", "LC_CTYPE", "LANG"] {
         guard let value = getenv(name).map({ String(cString: $0) }), !value.isEmpty else { continue }
-        let lower = value.lowercased()
-        return lower.contains("utf-8") || lower.contains("utf8")
+        let lower = Array(value.lowercased().utf8)
+        return lower.firstOffset(of: Array("utf-8".utf8)) != nil || lower.firstOffset(of: Array("utf8".utf8)) != nil
     }
     return false
 }()

@@ -188,3 +188,15 @@ public struct At: Sendable, Hashable {
         isRelativeToWorkingDirectory ? name : Path("/proc/self/fd/\(dir)").appending(name)
     }
 }
+
+extension Array where Element == UInt8 {
+    /// Where `needle` first occurs, as an offset from the start (the engine matches names as
+    /// bytes, without the string-processing library).
+    func firstOffset(of needle: [UInt8]) -> Int? {
+        guard needle.count <= count else { return nil }
+        for start in 0...(count - needle.count) where self[start..<(start + needle.count)].elementsEqual(needle) {
+            return start
+        }
+        return nil
+    }
+}

@@ -110,9 +110,9 @@ public struct ExcludeList: Sendable {
             case UInt8(ascii: "\\"): i += 2
             case UInt8(ascii: "["):
                 if i + 1 < p.count && p[i + 1] == UInt8(ascii: ":"),
-                    let close = (i + 2 < p.count ? Array(p[(i + 2)...]) : []).firstRange(of: Array(":]".utf8))
+                    let close = (i + 2 < p.count ? Array(p[(i + 2)...]) : []).firstOffset(of: Array(":]".utf8))
                 {
-                    i += 2 + close.upperBound
+                    i += 2 + close + 2
                 } else {
                     i += 1
                 }
@@ -262,11 +262,11 @@ enum Glob {
                 if ch >= low && ch <= high { found = true }
                 previous = nil
             } else if c == UInt8(ascii: "["), i + 1 < p.count, p[i + 1] == UInt8(ascii: ":"),
-                let close = Array(p[(i + 2)...]).firstRange(of: Array(":]".utf8))
+                let close = Array(p[(i + 2)...]).firstOffset(of: Array(":]".utf8))
             {
-                let name = String(decoding: p[(i + 2)..<(i + 2 + close.lowerBound)], as: UTF8.self)
+                let name = String(decoding: p[(i + 2)..<(i + 2 + close)], as: UTF8.self)
                 if inClass(name, ch) { found = true }
-                i += 2 + close.upperBound - 1
+                i += 2 + close + 2 - 1
                 previous = nil
             } else {
                 if ch == c { found = true }
