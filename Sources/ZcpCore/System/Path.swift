@@ -83,8 +83,13 @@ public struct Path: Hashable, Sendable, CustomStringConvertible {
     /// The bytes with a terminating NUL, on the stack when they are short (every name-based
     /// system call makes one).
     public func withCString<R>(_ body: (UnsafePointer<CChar>) throws -> R) rethrows -> R {
-        let bytes = self.bytes
-        return try withUnsafeTemporaryAllocation(of: CChar.self, capacity: bytes.count + 1) { buf in
+        // A path kept whole is read where it is (no copy of the array, no reference taken).
+        if prefix == nil { return try Path.terminated(tail, body) }
+        return try Path.terminated(bytes, body)
+    }
+
+    private static func terminated<R>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) throws -> R) rethrows -> R {
+        try withUnsafeTemporaryAllocation(of: CChar.self, capacity: bytes.count + 1) { buf in
             let start = buf.baseAddress!
             bytes.withUnsafeBufferPointer { src in
                 if let from = src.baseAddress {
@@ -106,10 +111,10 @@ public struct Path: Hashable, Sendable, CustomStringConvertible {
             return joined
         }
         var out: [UInt8] = []
-        out.reserveCapacity(bytes.count + 1 + name.bytes.count)
-        out.append(contentsOf: bytes)
+        out.reserveCapacity(count + 1 + name.count)
+        if prefix == nil { out.append(contentsOf: tail) } else { out.append(contentsOf: bytes) }
         if out.last != UInt8(ascii: "/") { out.append(UInt8(ascii: "/")) }
-        out.append(contentsOf: name.bytes)
+        if name.prefix == nil { out.append(contentsOf: name.tail) } else { out.append(contentsOf: name.bytes) }
         return Path(bytes: out)
     }
 

@@ -308,7 +308,7 @@ public final class Walker {
                 to: src.at, named: src.path, at: dst, replacing: existing != nil && options.force,
                 follow: follow)
         } else if asRegular {
-            record.error = RegularFileCopy(context: context, job: job, worker: worker).run(record: &record)
+            record.error = RegularFileCopy(context: context, job: consume job, worker: worker).run(record: &record)
         } else if st.kind == .symlink {
             record.error = copySymlink(src, st, to: dst, existing: existing, record: &record)
         } else {
