@@ -106,7 +106,16 @@ final class Pool: @unchecked Sendable {
         let job = queue[head]!
         queue[head] = nil
         head += 1
-        if head == queue.count { queue.removeAll(keepingCapacity: true); head = 0 }
+        if head == queue.count {
+            queue.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= capacity && 2 * head >= queue.count {
+            // A queue that never runs dry (the walker keeps up with the threads) would
+            // otherwise keep a slot for every job of the run: the taken ones go, the few
+            // still waiting move to the front.
+            queue.removeFirst(head)
+            head = 0
+        }
         running += 1
         return job
     }
