@@ -62,6 +62,32 @@ final class PoolTests: XCTestCase {
         pool.finish()
     }
 
+    /// A queue that never runs dry (its only thread held, the walker running the oldest job
+    /// whenever it is full) keeps slots for the jobs waiting, not one for every job of the run.
+    func testAQueueThatNeverRunsDryLetsGoOfTakenSlots() {
+        let walker = Worker(sys: .live)
+        let pool = Pool(threads: 1, walker: walker, sys: .live)
+        let held = Box(false)
+        let release = Box(false)
+        let walkerID = ObjectIdentifier(walker)
+        pool.submit { worker in
+            guard ObjectIdentifier(worker) != walkerID else { return }
+            held.with { $0 = true }
+            for _ in 0..<10_000 where !release.get { usleep(1000) }  // 10 s at the most
+        }
+        for _ in 0..<10_000 where !held.get { usleep(1000) }
+        XCTAssertTrue(held.get)
+        var most = 0
+        for _ in 0..<10_000 {
+            pool.submit { _ in }
+            most = max(most, pool.queueSlots)
+        }
+        release.with { $0 = true }
+        pool.drain()
+        XCTAssertLessThanOrEqual(most, 2 * 16 * 2 + 1, "slots for the waiting jobs only (the capacity is 32)")
+        pool.finish()
+    }
+
     /// A pool with one copying thread and the thread count's rule on a clock and a process
     /// usage the test moves, so nothing depends on how fast this machine is.
     private struct Growth {

@@ -45,6 +45,13 @@ final class Pool: @unchecked Sendable {
     /// How many threads copy besides the walker.
     var threadCount: Int { threads.count }
 
+    /// The slots the queue holds, waiting jobs and the taken ones not yet let go of (tests).
+    var queueSlots: Int {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return queue.count
+    }
+
     /// Starts `count` more threads (called by the walker only, as `finish` is).
     func grow(by count: Int) {
         start(count)
