@@ -148,7 +148,7 @@ final class PolicyTests: XCTestCase {
             sys.close = { _ in .success(()) }
             let policy = DestinationPolicy(options: options, sys: sys)
             let decision = policy.decide(
-                SourceInfo(node: .operand(Path("a")), stat: source, commandLine: row.commandLine),
+                .operand(Path("a")), stat: source, commandLine: row.commandLine,
                 to: .operand(Path("b")), parentIsNew: false, justCreated: row.justCreated,
                 ask: { _ in true })
             XCTAssertEqual(decision.description, row.expected, row.name)
@@ -162,16 +162,18 @@ final class PolicyTests: XCTestCase {
         var sys = Syscalls.live
         sys.stat = { at, _ in at.name.description == "b" ? .success(PolicyTests.other) : .success(PolicyTests.src) }
         let policy = DestinationPolicy(options: options, sys: sys)
-        let source = SourceInfo(node: .operand(Path("a")), stat: Self.src, commandLine: true)
+        let source = Node.operand(Path("a"))
         var asked: [String] = []
         let no = policy.decide(
-            source, to: .operand(Path("b")), parentIsNew: false, justCreated: nil,
+            source, stat: Self.src, commandLine: true, to: .operand(Path("b")), parentIsNew: false, justCreated: nil,
             ask: {
                 asked.append($0.description); return false
             })
         XCTAssertEqual(no.description, "declined")
         XCTAssertEqual(asked, ["b"])
-        let yes = policy.decide(source, to: .operand(Path("b")), parentIsNew: false, justCreated: nil, ask: { _ in true })
+        let yes = policy.decide(
+            source, stat: Self.src, commandLine: true, to: .operand(Path("b")), parentIsNew: false, justCreated: nil,
+            ask: { _ in true })
         XCTAssertEqual(yes.description, "copy(existing: file)")
     }
 
@@ -183,7 +185,7 @@ final class PolicyTests: XCTestCase {
         }
         let policy = DestinationPolicy(options: Options(), sys: sys)
         let decision = policy.decide(
-            SourceInfo(node: .operand(Path("a")), stat: Self.src, commandLine: false),
+            .operand(Path("a")), stat: Self.src, commandLine: false,
             to: .operand(Path("b")), parentIsNew: true, justCreated: nil, ask: { _ in true })
         XCTAssertEqual(decision.description, "copy(existing: nil)")
     }

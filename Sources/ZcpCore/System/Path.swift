@@ -112,10 +112,15 @@ public struct Path: Hashable, Sendable, CustomStringConvertible {
         }
         var out: [UInt8] = []
         out.reserveCapacity(count + 1 + name.count)
-        if prefix == nil { out.append(contentsOf: tail) } else { out.append(contentsOf: bytes) }
+        append(to: &out)
         if out.last != UInt8(ascii: "/") { out.append(UInt8(ascii: "/")) }
-        if name.prefix == nil { out.append(contentsOf: name.tail) } else { out.append(contentsOf: name.bytes) }
+        name.append(to: &out)
         return Path(bytes: out)
+    }
+
+    /// Appends the bytes; a path kept whole is read where it is (no copy, no reference taken).
+    private func append(to out: inout [UInt8]) {
+        if prefix == nil { out.append(contentsOf: tail) } else { out.append(contentsOf: bytes) }
     }
 
     private var lastByte: UInt8? { tail.last ?? prefix?.path.lastByte }

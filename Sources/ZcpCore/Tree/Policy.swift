@@ -16,14 +16,6 @@ struct Node: Sendable {
     }
 }
 
-/// A source about to be copied: where it is, what stat (or lstat) said of it, and whether
-/// the user named it.
-struct SourceInfo {
-    var node: Node
-    var stat: FileStat
-    var commandLine: Bool
-}
-
 /// GNU cp's rules for an existing destination, in GNU's order, in one place. From the
 /// source's status, the destination's (looked up here, through the syscall table) and the
 /// options it returns one decision; the walker carries it out. It changes nothing on disk.
@@ -93,11 +85,13 @@ struct DestinationPolicy {
     /// `justCreated`: what this run made at `dst` for an earlier command-line operand (its
     /// identity as lstat saw it), or nil.
     /// `ask`: puts -i's question and returns the answer.
+    /// `src` is the source about to be copied, `st` what stat (or lstat) said of it, and
+    /// `commandLine` whether the user named it (passed as they are: a struct of them would be
+    /// a copy of the source's paths for every file).
     func decide(
-        _ src: SourceInfo, to dst: Node, parentIsNew: Bool, justCreated made: FileStat?,
-        ask: (Path) -> Bool
+        _ src: Node, stat st: FileStat, commandLine: Bool, to dst: Node, parentIsNew: Bool,
+        justCreated made: FileStat?, ask: (Path) -> Bool
     ) -> Decision {
-        let st = src.stat
         guard !parentIsNew else { return .copy(existing: nil) }
         let lst: FileStat
         switch sys.stat(dst.at, false) {
@@ -123,8 +117,8 @@ struct DestinationPolicy {
             case .failure(.ENOENT):
                 // A dangling symlink leaves the name free as far as GNU is concerned; the
                 // copy refuses to write through it (unless POSIXLY_CORRECT).
-                if src.commandLine && made.map(lst.isSameFile) == true && !backups {
-                    return .refuse(CopyError(.throughJustCreatedSymlink, dst.path, src.node.path))
+                if commandLine && made.map(lst.isSameFile) == true && !backups {
+                    return .refuse(CopyError(.throughJustCreatedSymlink, dst.path, src.path))
                 }
                 return .copy(existing: nil)
             case .failure(.ELOOP) where options.force:
@@ -138,7 +132,7 @@ struct DestinationPolicy {
         // copies a directory into an existing one without asking either.
         let noClobber = options.interactive == .noClobber
         if !st.isDirectory && noClobber { return .skip }
-        if let backup = forcedBackupOfItself(src.node, dst) {
+        if let backup = forcedBackupOfItself(src, dst) {
             // `cp -fb a a`: GNU makes the backup by copying, and leaves the file be.
             switch sys.stat(backup.at, false) {
             case .success(let b) where !b.isDirectory: return .copyToBackupName(backup, existing: b)
@@ -146,8 +140,8 @@ struct DestinationPolicy {
             }
         }
         let verdict =
-            noClobber ? .distinct : sameFileVerdict(src.node, st, dst, lst, followed: followed, commandLine: src.commandLine)
-        if verdict == .same { return .refuse(CopyError(.sameFile, src.node.path, dst.path)) }
+            noClobber ? .distinct : sameFileVerdict(src, st, dst, lst, followed: followed, commandLine: commandLine)
+        if verdict == .same { return .refuse(CopyError(.sameFile, src.path, dst.path)) }
         // --resume: a regular file copy that an earlier run finished.
         let resumable =
             options.resume && st.kind == .file && dstSt.kind == .file && !options.symbolicLink
@@ -175,23 +169,23 @@ struct DestinationPolicy {
         if verdict == .nothingToDo { return .nothingToDo }
         if !dstSt.isDirectory {
             if st.isDirectory {
-                return .refuse(CopyError(.overwriteNonDirectoryWithDirectory, dst.path, src.node.path))
+                return .refuse(CopyError(.overwriteNonDirectoryWithDirectory, dst.path, src.path))
             }
             // Two operands onto one name would lose the first copy; numbered backups keep it.
-            if src.commandLine && made.map(dstSt.isSameFile) == true && options.backup != .numbered {
-                return .refuse(CopyError(.willNotOverwriteJustCreated, dst.path, src.node.path))
+            if commandLine && made.map(dstSt.isSameFile) == true && options.backup != .numbered {
+                return .refuse(CopyError(.willNotOverwriteJustCreated, dst.path, src.path))
             }
         } else if !st.isDirectory {
             return .refuse(CopyError(.overwriteDirectoryWithNonDirectory, dst.path))
         }
-        if backups && !src.node.path.lastComponent.isDotOrDotDot && !dstSt.isDirectory {
+        if backups && !src.path.lastComponent.isDotOrDotDot && !dstSt.isDirectory {
             let backup = backupNode(of: dst)
-            if backup.path == src.node.path {
-                return .refuse(CopyError(.backupWouldDestroySource, dst.path, src.node.path))
+            if backup.path == src.path {
+                return .refuse(CopyError(.backupWouldDestroySource, dst.path, src.path))
             }
             if case .success(let b) = sys.stat(backup.at, false), b.isSameFile(as: st), b.kind == st.kind {
                 // The backup would take the source's own name, spelt another way.
-                return .refuse(CopyError(.backupWouldDestroySource, dst.path, src.node.path))
+                return .refuse(CopyError(.backupWouldDestroySource, dst.path, src.path))
             }
             return .backUp(backup)
         }
@@ -202,12 +196,12 @@ struct DestinationPolicy {
         if !dstSt.isDirectory
             && (options.removeDestination
                 || (makesData && options.preserve.links && dstSt.nlink > 1)
-                || (makesData && followsNoSymlink(commandLine: src.commandLine) && st.kind != .file))
+                || (makesData && followsNoSymlink(commandLine: commandLine) && st.kind != .file))
         {
             return .remove
         }
-        if src.commandLine && made.map(lst.isSameFile) == true && !backups && lst.kind == .symlink {
-            return .refuse(CopyError(.throughJustCreatedSymlink, dst.path, src.node.path))
+        if commandLine && made.map(lst.isSameFile) == true && !backups && lst.kind == .symlink {
+            return .refuse(CopyError(.throughJustCreatedSymlink, dst.path, src.path))
         }
         return .copy(existing: dstSt, shared: dstSt.nlink > 1 || lst.kind == .symlink)
     }

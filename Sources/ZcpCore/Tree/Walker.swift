@@ -168,17 +168,12 @@ public final class Walker {
             fail(CopyError(.omitDirectory, src.path), src, named, kind: .dir); return
         }
         var dst = named
-        // In a directory this run made, every name is free (the policy's first rule), decided
-        // here without copying the source's description for it.
-        let decision =
-            parent?.isNew == true
-            ? DestinationPolicy.Decision.copy(existing: nil)
-            : policy.decide(
-                SourceInfo(node: src, stat: st, commandLine: commandLine), to: dst, parentIsNew: false,
-                justCreated: tracksJustCreated && commandLine ? justCreated[dst.path] : nil,
-                ask: { [context] path in  // the context, not a copy of its syscall table
-                    Prompt.ask("\(context.reporter.program): overwrite \(quoted(path))? ", sys: context.sys)
-                })
+        let decision = policy.decide(
+            src, stat: st, commandLine: commandLine, to: dst, parentIsNew: parent?.isNew == true,
+            justCreated: tracksJustCreated && commandLine ? justCreated[dst.path] : nil,
+            ask: { [context] path in  // the context, not a copy of its syscall table
+                Prompt.ask("\(context.reporter.program): overwrite \(quoted(path))? ", sys: context.sys)
+            })
         var existing: FileStat?
         var shared = false
         var backup: Node? = nil
